@@ -1,0 +1,108 @@
+#include "core/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/backend.h"
+#include "core/error.h"
+
+namespace gaze {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+
+// grad += g, allocating grad on first use.
+void accumulate(std::shared_ptr<TensorImpl>& grad, const Tensor& g) {
+  if (!grad) {
+    grad = g.clone().impl_ptr();
+    return;
+  }
+  Tensor existing(grad);
+  backend_for(existing.device()).axpy(1.0f, g.contiguous(), existing);
+}
+
+// Reverse topological order of the nodes reachable from `root` (root first).
+std::vector<Node*> reverse_topological(Node* root) {
+  std::vector<Node*> order;
+  std::unordered_set<Node*> visited;
+  // Iterative DFS so that deep graphs cannot overflow the stack.
+  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+  visited.insert(root);
+  while (!stack.empty()) {
+    auto& [node, next_input] = stack.back();
+    if (next_input < node->inputs.size()) {
+      const Tensor& input = node->inputs[next_input++];
+      Node* child = input.defined() ? input.grad_fn().get() : nullptr;
+      if (child && visited.insert(child).second) stack.push_back({child, 0});
+    } else {
+      order.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return {order.rbegin(), order.rend()};
+}
+}  // namespace
+
+bool grad_enabled() { return g_grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+Tensor record(const std::string& op, Tensor output, std::vector<Tensor> inputs,
+              Node::BackwardFn backward) {
+  if (!g_grad_enabled) return output;
+  bool needs = false;
+  for (const Tensor& t : inputs) needs = needs || (t.defined() && t.requires_grad());
+  if (!needs) return output;
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  node->output = output.impl_ptr();
+  output.impl()->grad_fn = node;
+  output.impl()->requires_grad = true;
+  return output;
+}
+
+void Tensor::backward() const {
+  GAZE_CHECK(numel() == 1, "backward() needs a scalar (one-element) tensor, got shape ",
+             to_string(shape()));
+  GAZE_CHECK(requires_grad(),
+             "backward() on a tensor that does not require a gradient: no parameter or input "
+             "that requires a gradient contributed to it");
+  const Tensor seed = Tensor::full(shape(), 1.0f, device());
+  if (!grad_fn()) {  // a leaf: its gradient with respect to itself is one
+    accumulate(impl()->grad, seed);
+    return;
+  }
+  std::unordered_map<Node*, std::shared_ptr<TensorImpl>> pending;
+  pending[grad_fn().get()] = seed.impl_ptr();
+  for (Node* node : reverse_topological(grad_fn().get())) {
+    auto found = pending.find(node);
+    if (found == pending.end()) continue;  // nothing flowed into this node
+    const Tensor grad_output(found->second);
+    pending.erase(found);
+    if (auto out = node->output.lock(); out && out->retains_grad) accumulate(out->grad, grad_output);
+    GAZE_CHECK(node->backward, "backward through op '", node->op,
+               "' twice: the graph is freed after the first backward()");
+    std::vector<Tensor> grads = node->backward(grad_output);
+    GAZE_CHECK(grads.size() == node->inputs.size(), "op '", node->op, "' returned ",
+               grads.size(), " gradients for ", node->inputs.size(), " inputs");
+    for (size_t i = 0; i < grads.size(); ++i) {
+      const Tensor& input = node->inputs[i];
+      if (!grads[i].defined() || !input.defined() || !input.requires_grad()) continue;
+      GAZE_CHECK(grads[i].shape() == input.shape(), "op '", node->op, "' produced a gradient of shape ",
+                 to_string(grads[i].shape()), " for an input of shape ", to_string(input.shape()));
+      if (input.grad_fn()) {
+        accumulate(pending[input.grad_fn().get()], grads[i]);
+      } else {
+        accumulate(input.impl()->grad, grads[i]);
+      }
+    }
+    // Free the saved activations now: peak memory falls as backward proceeds.
+    node->backward = nullptr;
+    node->inputs.clear();
+  }
+}
+
+}  // namespace gaze

@@ -1,0 +1,28 @@
+#include "core/backend.h"
+
+#include "core/cpu/cpu_backend.h"
+#include "core/error.h"
+
+namespace gaze {
+
+namespace {
+Backend* g_cuda_backend = nullptr;
+}
+
+Backend& cpu_backend() {
+  static CpuBackend backend;
+  return backend;
+}
+
+void register_cuda_backend(Backend* backend) { g_cuda_backend = backend; }
+bool cuda_backend_available() { return g_cuda_backend != nullptr; }
+
+Backend& backend_for(Device device) {
+  if (device.is_cpu()) return cpu_backend();
+  GAZE_CHECK(g_cuda_backend != nullptr, "tensor on ", device.str(),
+             " but this gaze build has no CUDA backend (configure with -DGAZE_CUDA=ON on a "
+             "machine with the CUDA toolkit)");
+  return *g_cuda_backend;
+}
+
+}  // namespace gaze

@@ -1,0 +1,136 @@
+// Batch normalization on the CPU, one channel per OpenMP iteration. Sums are
+// accumulated in double so large batches of images keep their precision.
+#include <cmath>
+
+#include "core/cpu/cpu_backend.h"
+
+namespace gaze {
+
+namespace {
+
+struct ChannelLayout {
+  int64_t batch, channels, area;  // x viewed as [batch, channels, area]
+  int64_t at(int64_t n, int64_t c) const { return (n * channels + c) * area; }
+};
+
+ChannelLayout layout(const Tensor& x) {
+  const int64_t area = x.ndim() == 4 ? x.dim(2) * x.dim(3) : 1;
+  return {x.dim(0), x.dim(1), area};
+}
+
+}  // namespace
+
+void CpuBackend::batch_norm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                          float momentum, float eps, Tensor& running_mean,
+                                          Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                                          Tensor& saved_inv_std) {
+  const ChannelLayout s = layout(x);
+  const double count = static_cast<double>(s.batch * s.area);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < s.channels; ++c) {
+    double total = 0;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float* in = x.data() + s.at(n, c);
+      for (int64_t i = 0; i < s.area; ++i) total += in[i];
+    }
+    const double mean = total / count;
+    double squares = 0;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float* in = x.data() + s.at(n, c);
+      for (int64_t i = 0; i < s.area; ++i) squares += (in[i] - mean) * (in[i] - mean);
+    }
+    const double var = squares / count;
+    const float inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
+    const float scale = gamma.data()[c] * inv_std;
+    const float shift = beta.data()[c] - static_cast<float>(mean) * scale;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float* in = x.data() + s.at(n, c);
+      float* out = y.data() + s.at(n, c);
+      for (int64_t i = 0; i < s.area; ++i) out[i] = in[i] * scale + shift;
+    }
+    saved_mean.data()[c] = static_cast<float>(mean);
+    saved_inv_std.data()[c] = inv_std;
+    const double unbiased = count > 1 ? squares / (count - 1) : var;
+    running_mean.data()[c] = (1 - momentum) * running_mean.data()[c] + momentum * static_cast<float>(mean);
+    running_var.data()[c] = (1 - momentum) * running_var.data()[c] + momentum * static_cast<float>(unbiased);
+  }
+}
+
+void CpuBackend::batch_norm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                         const Tensor& running_mean, const Tensor& running_var,
+                                         float eps, Tensor& y) {
+  const ChannelLayout s = layout(x);
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < s.batch; ++n)
+    for (int64_t c = 0; c < s.channels; ++c) {
+      const float scale = gamma.data()[c] / std::sqrt(running_var.data()[c] + eps);
+      const float shift = beta.data()[c] - running_mean.data()[c] * scale;
+      const float* in = x.data() + s.at(n, c);
+      float* out = y.data() + s.at(n, c);
+      for (int64_t i = 0; i < s.area; ++i) out[i] = in[i] * scale + shift;
+    }
+}
+
+void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
+                                     const Tensor& saved_mean, const Tensor& saved_inv_std,
+                                     Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta) {
+  const ChannelLayout s = layout(x);
+  const double count = static_cast<double>(s.batch * s.area);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < s.channels; ++c) {
+    const float mean = saved_mean.data()[c], inv_std = saved_inv_std.data()[c];
+    double sum_gy = 0, sum_gy_xhat = 0;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float* in = x.data() + s.at(n, c);
+      const float* gy = grad_y.data() + s.at(n, c);
+      for (int64_t i = 0; i < s.area; ++i) {
+        sum_gy += gy[i];
+        sum_gy_xhat += gy[i] * (in[i] - mean) * inv_std;
+      }
+    }
+    if (grad_gamma.defined()) grad_gamma.data()[c] = static_cast<float>(sum_gy_xhat);
+    if (grad_beta.defined()) grad_beta.data()[c] = static_cast<float>(sum_gy);
+    if (!grad_x.defined()) continue;
+    // dx = gamma inv_std (dy - mean(dy) - xhat mean(dy xhat))
+    const float k = gamma.data()[c] * inv_std;
+    const float mean_gy = static_cast<float>(sum_gy / count);
+    const float mean_gy_xhat = static_cast<float>(sum_gy_xhat / count);
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float* in = x.data() + s.at(n, c);
+      const float* gy = grad_y.data() + s.at(n, c);
+      float* gx = grad_x.data() + s.at(n, c);
+      for (int64_t i = 0; i < s.area; ++i) {
+        const float xhat = (in[i] - mean) * inv_std;
+        gx[i] = k * (gy[i] - mean_gy - xhat * mean_gy_xhat);
+      }
+    }
+  }
+}
+
+void CpuBackend::batch_norm_backward_eval(const Tensor& grad_y, const Tensor& gamma,
+                                          const Tensor& running_var, float eps, const Tensor& x,
+                                          const Tensor& running_mean, Tensor& grad_x,
+                                          Tensor& grad_gamma, Tensor& grad_beta) {
+  const ChannelLayout s = layout(x);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < s.channels; ++c) {
+    const float inv_std = 1.0f / std::sqrt(running_var.data()[c] + eps);
+    const float mean = running_mean.data()[c];
+    const float k = gamma.data()[c] * inv_std;
+    double sum_gy = 0, sum_gy_xhat = 0;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      const float* in = x.data() + s.at(n, c);
+      const float* gy = grad_y.data() + s.at(n, c);
+      float* gx = grad_x.defined() ? grad_x.data() + s.at(n, c) : nullptr;
+      for (int64_t i = 0; i < s.area; ++i) {
+        sum_gy += gy[i];
+        sum_gy_xhat += gy[i] * (in[i] - mean) * inv_std;
+        if (gx) gx[i] = gy[i] * k;
+      }
+    }
+    if (grad_gamma.defined()) grad_gamma.data()[c] = static_cast<float>(sum_gy_xhat);
+    if (grad_beta.defined()) grad_beta.data()[c] = static_cast<float>(sum_gy);
+  }
+}
+
+}  // namespace gaze

@@ -1,0 +1,182 @@
+// Convolution on the CPU: im2col + one BLAS GEMM per image, images spread
+// over OpenMP threads (OpenBLAS runs single-threaded inside a parallel region,
+// so the two levels of threading do not fight).
+#include <cblas.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/cpu/cpu_backend.h"
+
+namespace gaze {
+
+namespace {
+
+struct ConvShape {
+  int64_t channels, height, width, out_channels, kernel_h, kernel_w, out_h, out_w;
+  int64_t columns_rows() const { return channels * kernel_h * kernel_w; }
+  int64_t out_pixels() const { return out_h * out_w; }
+};
+
+ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& y) {
+  return {x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), w.dim(3), y.dim(2), y.dim(3)};
+}
+
+bool is_pointwise(const ConvShape& s, const Conv2dGeometry& g) {
+  return s.kernel_h == 1 && s.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+         g.pad_h == 0 && g.pad_w == 0;
+}
+
+// columns[(c, ki, kj), (oy, ox)] = image[c, oy*stride + ki - pad, ox*stride + kj - pad] or 0.
+void im2col(const float* image, const ConvShape& s, const Conv2dGeometry& g, float* columns) {
+  for (int64_t c = 0; c < s.channels; ++c)
+    for (int64_t ki = 0; ki < s.kernel_h; ++ki)
+      for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
+        float* row = columns + ((c * s.kernel_h + ki) * s.kernel_w + kj) * s.out_pixels();
+        for (int64_t oy = 0; oy < s.out_h; ++oy) {
+          const int64_t iy = oy * g.stride_h + ki - g.pad_h;
+          float* dst = row + oy * s.out_w;
+          if (iy < 0 || iy >= s.height) {
+            std::fill(dst, dst + s.out_w, 0.0f);
+            continue;
+          }
+          const float* src = image + (c * s.height + iy) * s.width;
+          for (int64_t ox = 0; ox < s.out_w; ++ox) {
+            const int64_t ix = ox * g.stride_w + kj - g.pad_w;
+            dst[ox] = (ix >= 0 && ix < s.width) ? src[ix] : 0.0f;
+          }
+        }
+      }
+}
+
+// The adjoint of im2col: scatters-adds columns back into an image (zeroed first).
+void col2im(const float* columns, const ConvShape& s, const Conv2dGeometry& g, float* image) {
+  std::fill(image, image + s.channels * s.height * s.width, 0.0f);
+  for (int64_t c = 0; c < s.channels; ++c)
+    for (int64_t ki = 0; ki < s.kernel_h; ++ki)
+      for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
+        const float* row = columns + ((c * s.kernel_h + ki) * s.kernel_w + kj) * s.out_pixels();
+        for (int64_t oy = 0; oy < s.out_h; ++oy) {
+          const int64_t iy = oy * g.stride_h + ki - g.pad_h;
+          if (iy < 0 || iy >= s.height) continue;
+          float* dst = image + (c * s.height + iy) * s.width;
+          const float* src = row + oy * s.out_w;
+          for (int64_t ox = 0; ox < s.out_w; ++ox) {
+            const int64_t ix = ox * g.stride_w + kj - g.pad_w;
+            if (ix >= 0 && ix < s.width) dst[ix] += src[ox];
+          }
+        }
+      }
+}
+
+}  // namespace
+
+void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b,
+                                const Conv2dGeometry& g, Tensor& y) {
+  const ConvShape s = conv_shape(x, w, y);
+  const int64_t batch = x.dim(0);
+  const bool pointwise = is_pointwise(s, g);
+  const float* px = x.data();
+  const float* pw = w.data();
+  const float* pb = b.defined() ? b.data() : nullptr;
+  float* py = y.data();
+  const int64_t image_size = s.channels * s.height * s.width;
+  const int64_t out_size = s.out_channels * s.out_pixels();
+#pragma omp parallel
+  {
+    std::vector<float> columns(pointwise ? 0 : static_cast<size_t>(s.columns_rows() * s.out_pixels()));
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* image = px + n * image_size;
+      const float* cols = image;
+      if (!pointwise) {
+        im2col(image, s, g, columns.data());
+        cols = columns.data();
+      }
+      float* out = py + n * out_size;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.out_channels),
+                  static_cast<int>(s.out_pixels()), static_cast<int>(s.columns_rows()), 1.0f, pw,
+                  static_cast<int>(s.columns_rows()), cols, static_cast<int>(s.out_pixels()), 0.0f,
+                  out, static_cast<int>(s.out_pixels()));
+      if (pb)
+        for (int64_t o = 0; o < s.out_channels; ++o) {
+          float* plane = out + o * s.out_pixels();
+          for (int64_t p = 0; p < s.out_pixels(); ++p) plane[p] += pb[o];
+        }
+    }
+  }
+}
+
+void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& grad_y,
+                                 const Conv2dGeometry& g, Tensor& grad_x, Tensor& grad_w,
+                                 Tensor& grad_b) {
+  const ConvShape s = conv_shape(x, w, grad_y);
+  const int64_t batch = x.dim(0);
+  const bool pointwise = is_pointwise(s, g);
+  const float* px = x.data();
+  const float* pw = w.data();
+  const float* pgy = grad_y.data();
+  const int64_t image_size = s.channels * s.height * s.width;
+  const int64_t out_size = s.out_channels * s.out_pixels();
+  const int64_t k = s.columns_rows();
+  const int64_t p = s.out_pixels();
+  const int64_t weight_size = s.out_channels * k;
+  const int threads = omp_get_max_threads();
+  // Per-thread partial weight/bias gradients, summed at the end: no atomics.
+  std::vector<float> partial_w(grad_w.defined() ? static_cast<size_t>(threads * weight_size) : 0, 0.0f);
+  std::vector<float> partial_b(grad_b.defined() ? static_cast<size_t>(threads * s.out_channels) : 0, 0.0f);
+#pragma omp parallel
+  {
+    const int t = omp_get_thread_num();
+    std::vector<float> columns(pointwise ? 0 : static_cast<size_t>(k * p));
+    std::vector<float> grad_columns(grad_x.defined() && !pointwise ? static_cast<size_t>(k * p) : 0);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* gy = pgy + n * out_size;
+      if (grad_w.defined()) {
+        const float* cols = px + n * image_size;
+        if (!pointwise) {
+          im2col(cols, s, g, columns.data());
+          cols = columns.data();
+        }
+        // dW[O, K] += dY[O, P] * cols[K, P]^T
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.out_channels),
+                    static_cast<int>(k), static_cast<int>(p), 1.0f, gy, static_cast<int>(p), cols,
+                    static_cast<int>(p), 1.0f, partial_w.data() + t * weight_size, static_cast<int>(k));
+      }
+      if (grad_b.defined()) {
+        float* gb = partial_b.data() + t * s.out_channels;
+        for (int64_t o = 0; o < s.out_channels; ++o) {
+          float acc = 0;
+          for (int64_t q = 0; q < p; ++q) acc += gy[o * p + q];
+          gb[o] += acc;
+        }
+      }
+      if (grad_x.defined()) {
+        // dcols[K, P] = W[O, K]^T * dY[O, P]
+        float* gx = grad_x.data() + n * image_size;
+        float* target = pointwise ? gx : grad_columns.data();
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(k), static_cast<int>(p),
+                    static_cast<int>(s.out_channels), 1.0f, pw, static_cast<int>(k), gy,
+                    static_cast<int>(p), 0.0f, target, static_cast<int>(p));
+        if (!pointwise) col2im(grad_columns.data(), s, g, gx);
+      }
+    }
+  }
+  if (grad_w.defined()) {
+    float* gw = grad_w.data();
+    std::fill(gw, gw + weight_size, 0.0f);
+    for (int t = 0; t < threads; ++t)
+      for (int64_t i = 0; i < weight_size; ++i) gw[i] += partial_w[static_cast<size_t>(t * weight_size + i)];
+  }
+  if (grad_b.defined()) {
+    float* gb = grad_b.data();
+    std::fill(gb, gb + s.out_channels, 0.0f);
+    for (int t = 0; t < threads; ++t)
+      for (int64_t o = 0; o < s.out_channels; ++o) gb[o] += partial_b[static_cast<size_t>(t * s.out_channels + o)];
+  }
+}
+
+}  // namespace gaze

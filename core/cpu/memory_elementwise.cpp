@@ -1,0 +1,126 @@
+// CPU memory management and element-wise kernels.
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "core/cpu/cpu_backend.h"
+#include "core/error.h"
+#include "core/kernels/elementwise_math.h"
+
+namespace gaze {
+
+float* CpuBackend::allocate(int64_t count, int) {
+  // 64-byte alignment: full AVX-512 vectors and no false sharing between threads.
+  const size_t bytes = ((static_cast<size_t>(count) * sizeof(float) + 63) / 64) * 64;
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  return static_cast<float*>(p);
+}
+
+void CpuBackend::release(float* data, int) { std::free(data); }
+
+void CpuBackend::copy_host(float* device_data, const float* host_data, int64_t count, bool to_device) {
+  if (to_device) {
+    std::memcpy(device_data, host_data, static_cast<size_t>(count) * sizeof(float));
+  } else {
+    std::memcpy(const_cast<float*>(host_data), device_data, static_cast<size_t>(count) * sizeof(float));
+  }
+}
+
+void CpuBackend::copy(float* dst, const float* src, int64_t count) {
+  if (dst != src) std::memmove(dst, src, static_cast<size_t>(count) * sizeof(float));
+}
+
+void CpuBackend::make_contiguous(const Tensor& src, Tensor& dst) {
+  const Shape& shape = src.shape();
+  const Shape& strides = src.strides();
+  const int nd = src.ndim();
+  const float* in = src.data();
+  float* out = dst.data();
+  const int64_t n = src.numel();
+  std::vector<int64_t> index(static_cast<size_t>(nd), 0);
+  int64_t offset = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    out[i] = in[offset];
+    for (int d = nd - 1; d >= 0; --d) {  // odometer increment over the source strides
+      const auto u = static_cast<size_t>(d);
+      offset += strides[u];
+      if (++index[u] < shape[u]) break;
+      offset -= strides[u] * shape[u];
+      index[u] = 0;
+    }
+  }
+}
+
+void CpuBackend::fill(Tensor& t, float value) {
+  float* p = t.data();
+  const int64_t n = t.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) p[i] = value;
+}
+
+void CpuBackend::add(const Tensor& a, const Tensor& b, Tensor& out) {
+  const float *pa = a.data(), *pb = b.data();
+  float* po = out.data();
+  const int64_t n = out.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) po[i] = pa[i] + pb[i];
+}
+
+void CpuBackend::mul(const Tensor& a, const Tensor& b, Tensor& out) {
+  const float *pa = a.data(), *pb = b.data();
+  float* po = out.data();
+  const int64_t n = out.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) po[i] = pa[i] * pb[i];
+}
+
+void CpuBackend::axpy(float alpha, const Tensor& x, Tensor& y) {
+  const float* px = x.data();
+  float* py = y.data();
+  const int64_t n = y.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) py[i] += alpha * px[i];
+}
+
+void CpuBackend::scale(Tensor& x, float alpha) {
+  float* p = x.data();
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) p[i] *= alpha;
+}
+
+void CpuBackend::leaky_relu_forward(const Tensor& x, float slope, Tensor& y) {
+  const float* px = x.data();
+  float* py = y.data();
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) py[i] = math::leaky_relu(px[i], slope);
+}
+
+void CpuBackend::leaky_relu_backward(const Tensor& x, const Tensor& grad_y, float slope,
+                                     Tensor& grad_x) {
+  const float *px = x.data(), *pg = grad_y.data();
+  float* po = grad_x.data();
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) po[i] = math::leaky_relu_grad(px[i], pg[i], slope);
+}
+
+void CpuBackend::dropout_mask(Tensor& mask, float drop, uint64_t seed) {
+  float* p = mask.data();
+  const int64_t n = mask.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) p[i] = math::dropout_keep(seed, static_cast<uint64_t>(i), drop);
+}
+
+float CpuBackend::sum(const Tensor& x) {
+  const float* p = x.data();
+  const int64_t n = x.numel();
+  double total = 0;  // double: a loss summed over many elements keeps its digits
+#pragma omp parallel for reduction(+ : total) schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) total += p[i];
+  return static_cast<float>(total);
+}
+
+}  // namespace gaze

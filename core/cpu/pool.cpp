@@ -1,0 +1,132 @@
+// Pooling on the CPU, one (image, channel) plane per OpenMP iteration.
+#include <algorithm>
+#include <limits>
+
+#include "core/cpu/cpu_backend.h"
+
+namespace gaze {
+
+namespace {
+
+struct Planes {
+  int64_t count, in_h, in_w, out_h, out_w;
+};
+
+Planes planes(const Tensor& x, const Tensor& y) {
+  return {x.dim(0) * x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3)};
+}
+
+// The clipped window of output pixel (oy, ox) in input coordinates.
+struct Window {
+  int64_t y0, y1, x0, x1;
+};
+
+Window window(int64_t oy, int64_t ox, const Pool2dGeometry& g, int64_t in_h, int64_t in_w) {
+  const int64_t y0 = oy * g.stride_h - g.pad_h, x0 = ox * g.stride_w - g.pad_w;
+  return {std::max<int64_t>(y0, 0), std::min<int64_t>(y0 + g.kernel_h, in_h),
+          std::max<int64_t>(x0, 0), std::min<int64_t>(x0 + g.kernel_w, in_w)};
+}
+
+}  // namespace
+
+void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Tensor& y) {
+  const Planes s = planes(x, y);
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < s.count; ++plane) {
+    const float* in = x.data() + plane * s.in_h * s.in_w;
+    float* out = y.data() + plane * s.out_h * s.out_w;
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const Window win = window(oy, ox, g, s.in_h, s.in_w);
+        float best = -std::numeric_limits<float>::infinity();
+        for (int64_t iy = win.y0; iy < win.y1; ++iy)
+          for (int64_t ix = win.x0; ix < win.x1; ++ix) best = std::max(best, in[iy * s.in_w + ix]);
+        out[oy * s.out_w + ox] = best;
+      }
+  }
+}
+
+void CpuBackend::max_pool2d_backward(const Tensor& x, const Tensor& y, const Tensor& grad_y,
+                                     const Pool2dGeometry& g, Tensor& grad_x) {
+  const Planes s = planes(x, y);
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < s.count; ++plane) {
+    const float* in = x.data() + plane * s.in_h * s.in_w;
+    const float* out = y.data() + plane * s.out_h * s.out_w;
+    const float* gy = grad_y.data() + plane * s.out_h * s.out_w;
+    float* gx = grad_x.data() + plane * s.in_h * s.in_w;
+    std::fill(gx, gx + s.in_h * s.in_w, 0.0f);
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        // The gradient goes to the first input equal to the max, as PyTorch does.
+        const Window win = window(oy, ox, g, s.in_h, s.in_w);
+        const float best = out[oy * s.out_w + ox];
+        bool routed = false;
+        for (int64_t iy = win.y0; iy < win.y1 && !routed; ++iy)
+          for (int64_t ix = win.x0; ix < win.x1 && !routed; ++ix)
+            if (in[iy * s.in_w + ix] == best) {
+              gx[iy * s.in_w + ix] += gy[oy * s.out_w + ox];
+              routed = true;
+            }
+      }
+  }
+}
+
+void CpuBackend::avg_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Tensor& y) {
+  const Planes s = planes(x, y);
+  const float divisor = 1.0f / static_cast<float>(g.kernel_h * g.kernel_w);
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < s.count; ++plane) {
+    const float* in = x.data() + plane * s.in_h * s.in_w;
+    float* out = y.data() + plane * s.out_h * s.out_w;
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const Window win = window(oy, ox, g, s.in_h, s.in_w);
+        float acc = 0;
+        for (int64_t iy = win.y0; iy < win.y1; ++iy)
+          for (int64_t ix = win.x0; ix < win.x1; ++ix) acc += in[iy * s.in_w + ix];
+        out[oy * s.out_w + ox] = acc * divisor;
+      }
+  }
+}
+
+void CpuBackend::avg_pool2d_backward(const Tensor& grad_y, const Pool2dGeometry& g, Tensor& grad_x) {
+  const Planes s = planes(grad_x, grad_y);
+  const float divisor = 1.0f / static_cast<float>(g.kernel_h * g.kernel_w);
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < s.count; ++plane) {
+    const float* gy = grad_y.data() + plane * s.out_h * s.out_w;
+    float* gx = grad_x.data() + plane * s.in_h * s.in_w;
+    std::fill(gx, gx + s.in_h * s.in_w, 0.0f);
+    for (int64_t oy = 0; oy < s.out_h; ++oy)
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        const Window win = window(oy, ox, g, s.in_h, s.in_w);
+        const float share = gy[oy * s.out_w + ox] * divisor;
+        for (int64_t iy = win.y0; iy < win.y1; ++iy)
+          for (int64_t ix = win.x0; ix < win.x1; ++ix) gx[iy * s.in_w + ix] += share;
+      }
+  }
+}
+
+void CpuBackend::global_avg_pool_forward(const Tensor& x, Tensor& y) {
+  const int64_t count = x.dim(0) * x.dim(1), area = x.dim(2) * x.dim(3);
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < count; ++plane) {
+    const float* in = x.data() + plane * area;
+    float acc = 0;
+    for (int64_t i = 0; i < area; ++i) acc += in[i];
+    y.data()[plane] = acc / static_cast<float>(area);
+  }
+}
+
+void CpuBackend::global_avg_pool_backward(const Tensor& grad_y, Tensor& grad_x) {
+  const int64_t count = grad_x.dim(0) * grad_x.dim(1), area = grad_x.dim(2) * grad_x.dim(3);
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < count; ++plane) {
+    const float share = grad_y.data()[plane] / static_cast<float>(area);
+    float* gx = grad_x.data() + plane * area;
+    std::fill(gx, gx + area, share);
+  }
+}
+
+}  // namespace gaze

@@ -1,0 +1,30 @@
+#pragma once
+// Point-wise activations.
+// ReLU:      y = max(0, x)
+// LeakyReLU: y = max(0, x) + slope * min(0, x); key: slope (0.01, as PyTorch)
+#include "layers/layer.h"
+
+namespace gaze {
+
+class ReLU final : public Layer {
+ public:
+  ReLU(const std::string& name, const LayerParams& params);
+  std::string type() const override { return "relu"; }
+  Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
+  Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
+  nlohmann::json hyperparameters() const override { return nlohmann::json::object(); }
+};
+
+class LeakyReLU final : public Layer {
+ public:
+  LeakyReLU(const std::string& name, const LayerParams& params);
+  std::string type() const override { return "leaky_relu"; }
+  Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
+  Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
+  nlohmann::json hyperparameters() const override { return {{"slope", slope_}}; }
+
+ private:
+  float slope_;
+};
+
+}  // namespace gaze

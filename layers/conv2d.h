@@ -1,0 +1,28 @@
+#pragma once
+// Conv2d: y[n, o] = b[o] + sum_c w[o, c] * x[n, c] (2-D cross-correlation),
+// weight [out, in, kh, kw], optional bias [out]. Keys: filters, kernel,
+// stride (1), padding (0, or "same" for stride 1 and odd kernels), bias (true).
+// Weights start He-normal (std sqrt(2 / fan_in)), biases zero.
+#include "core/backend.h"
+#include "layers/layer.h"
+
+namespace gaze {
+
+class Conv2d final : public Layer {
+ public:
+  Conv2d(const std::string& name, const LayerParams& params);
+  std::string type() const override { return "conv"; }
+  Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
+  Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
+  nlohmann::json hyperparameters() const override;
+
+  int filters() const { return filters_; }
+
+ private:
+  int filters_;
+  std::pair<int, int> kernel_;
+  Conv2dGeometry geometry_;
+  bool bias_;
+};
+
+}  // namespace gaze

@@ -1,0 +1,70 @@
+#pragma once
+// Layer: one named node of a Model. A layer owns named parameters (trained)
+// and buffers (state such as BatchNorm's running statistics), learns its
+// parameter shapes from its input shapes in build(), and computes its output
+// from core ops in forward(), so autograd comes for free.
+//
+// Shapes given to build() exclude the batch dimension: [C, H, W] or [F].
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/random.h"
+#include "core/tensor.h"
+#include "layers/layer_params.h"
+
+namespace gaze {
+
+struct ForwardContext {
+  bool training = false;
+  uint64_t seed = 0;  // varies per step: dropout masks derive from it
+};
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Layer {
+ public:
+  explicit Layer(std::string name) : name_(std::move(name)) {}
+  virtual ~Layer() = default;
+  Layer(const Layer&) = delete;
+  Layer& operator=(const Layer&) = delete;
+
+  const std::string& name() const { return name_; }
+  // The registry name: "conv", "batchnorm", ...
+  virtual std::string type() const = 0;
+  // How many inputs the layer takes (Add and Concat take two or more).
+  virtual int min_inputs() const { return 1; }
+  virtual int max_inputs() const { return 1; }
+
+  // Validates the input shapes, creates parameters on first call (drawn from
+  // `rng`), and returns the output shape. Throws gaze::Error naming the layer.
+  virtual Shape build(const std::vector<Shape>& input_shapes, Rng& rng) = 0;
+  virtual Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) = 0;
+  // Every hyperparameter as an explicit value (kernel, stride, integer
+  // padding, eps, ...): enough to rebuild the layer without defaults.
+  virtual nlohmann::json hyperparameters() const = 0;
+
+  NamedTensors& parameters() { return parameters_; }
+  const NamedTensors& parameters() const { return parameters_; }
+  NamedTensors& buffers() { return buffers_; }
+  const NamedTensors& buffers() const { return buffers_; }
+  // Finds a parameter or buffer by its local name ("weight"); throws if absent.
+  Tensor& tensor(const std::string& local_name);
+
+ protected:
+  Tensor& add_parameter(const std::string& local_name, Tensor value);
+  Tensor& add_buffer(const std::string& local_name, Tensor value);
+  // "layer 'conv1' (conv)": the prefix of this layer's error messages.
+  std::string where() const { return "layer '" + name_ + "' (" + type() + ")"; }
+  void expect_inputs(const std::vector<Shape>& shapes, size_t rank, const char* expected) const;
+
+ private:
+  std::string name_;
+  NamedTensors parameters_;
+  NamedTensors buffers_;
+};
+
+}  // namespace gaze
