@@ -22,18 +22,20 @@ void accumulate(std::shared_ptr<TensorImpl>& grad, const Tensor& g) {
 }
 
 // Reverse topological order of the nodes reachable from `root` (root first).
-std::vector<Node*> reverse_topological(Node* root) {
-  std::vector<Node*> order;
+// Holds shared pointers: freeing a node's inputs during backward may drop the
+// last other reference to nodes that have yet to run.
+std::vector<std::shared_ptr<Node>> reverse_topological(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> order;
   std::unordered_set<Node*> visited;
   // Iterative DFS so that deep graphs cannot overflow the stack.
-  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
-  visited.insert(root);
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
+  visited.insert(root.get());
   while (!stack.empty()) {
     auto& [node, next_input] = stack.back();
     if (next_input < node->inputs.size()) {
       const Tensor& input = node->inputs[next_input++];
-      Node* child = input.defined() ? input.grad_fn().get() : nullptr;
-      if (child && visited.insert(child).second) stack.push_back({child, 0});
+      const std::shared_ptr<Node> child = input.defined() ? input.grad_fn() : nullptr;
+      if (child && visited.insert(child.get()).second) stack.push_back({child, 0});
     } else {
       order.push_back(node);
       stack.pop_back();
@@ -77,8 +79,8 @@ void Tensor::backward() const {
   }
   std::unordered_map<Node*, std::shared_ptr<TensorImpl>> pending;
   pending[grad_fn().get()] = seed.impl_ptr();
-  for (Node* node : reverse_topological(grad_fn().get())) {
-    auto found = pending.find(node);
+  for (const std::shared_ptr<Node>& node : reverse_topological(grad_fn())) {
+    auto found = pending.find(node.get());
     if (found == pending.end()) continue;  // nothing flowed into this node
     const Tensor grad_output(found->second);
     pending.erase(found);

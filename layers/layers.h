@@ -12,6 +12,7 @@
 #include "layers/layer.h"
 #include "layers/merge.h"
 #include "layers/model.h"
+#include "layers/model_file.h"
 #include "layers/model_yaml.h"
 #include "layers/pooling.h"
 #include "layers/registry.h"

@@ -1,5 +1,6 @@
 #include "layers/model.h"
 
+#include <cctype>
 #include <set>
 
 #include "core/error.h"
@@ -23,6 +24,10 @@ Model::Model(const Shape& input_shape, std::vector<LayerSpec> specs, uint64_t se
   for (LayerSpec& spec : specs) {
     if (spec.name.empty()) spec.name = spec.type + std::to_string(++type_counts[spec.type]);
     const std::string where = spec.params.context();
+    bool plain = !spec.name.empty();
+    for (char c : spec.name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');
+    GAZE_CHECK(plain, where, ": layer name '", spec.name,
+               "' may only use letters, digits, '_' and '-' (parameters are named <layer>.<param>)");
     GAZE_CHECK(spec.name != kInputName && !index_.count(spec.name), where, ": the name '", spec.name,
                "' is ", spec.name == kInputName ? "reserved for the model input" : "used twice");
     auto layer = LayerRegistry::instance().create(spec.type, spec.name, spec.params);
