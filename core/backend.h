@@ -113,6 +113,14 @@ class Backend {
   virtual void nll_loss_backward(const Tensor& labels, float smoothing, float grad_loss,
                                  Tensor& grad_log_probs) = 0;
 
+  // ---- optimizer updates, element by element (see core/kernels/elementwise_math.h) ----
+  virtual void sgd_update(Tensor& param, const Tensor& grad, Tensor& velocity, float lr,
+                          float momentum, float weight_decay, bool nesterov) = 0;
+  // bias_correction1/2 = 1 - beta1^t and 1 - beta2^t for step t.
+  virtual void adam_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr,
+                           float beta1, float beta2, float eps, float weight_decay,
+                           bool decoupled, float bias_correction1, float bias_correction2) = 0;
+
   // ---- channel concatenation of NC... tensors ----
   // Copies `part` into channels [offset, offset + part.C) of `whole` (or back).
   virtual void copy_channels(const Tensor& part, Tensor& whole, int64_t offset) = 0;

@@ -63,6 +63,12 @@ class CpuBackend final : public Backend {
   void nll_loss_backward(const Tensor& labels, float smoothing, float grad_loss,
                          Tensor& grad_log_probs) override;
 
+  void sgd_update(Tensor& param, const Tensor& grad, Tensor& velocity, float lr, float momentum,
+                  float weight_decay, bool nesterov) override;
+  void adam_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr, float beta1,
+                   float beta2, float eps, float weight_decay, bool decoupled,
+                   float bias_correction1, float bias_correction2) override;
+
   void copy_channels(const Tensor& part, Tensor& whole, int64_t offset) override;
   void extract_channels(const Tensor& whole, int64_t offset, Tensor& part) override;
 };

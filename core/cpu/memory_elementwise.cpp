@@ -123,4 +123,28 @@ float CpuBackend::sum(const Tensor& x) {
   return static_cast<float>(total);
 }
 
+void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& velocity, float lr,
+                            float momentum, float weight_decay, bool nesterov) {
+  float* p = param.data();
+  float* vel = velocity.data();
+  const float* g = grad.data();
+  const int64_t n = param.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) math::sgd_update(p[i], g[i], vel[i], lr, momentum, weight_decay, nesterov);
+}
+
+void CpuBackend::adam_update(Tensor& param, const Tensor& grad, Tensor& m, Tensor& v, float lr,
+                             float beta1, float beta2, float eps, float weight_decay, bool decoupled,
+                             float bias_correction1, float bias_correction2) {
+  float* p = param.data();
+  float* pm = m.data();
+  float* pv = v.data();
+  const float* g = grad.data();
+  const int64_t n = param.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i)
+    math::adam_update(p[i], g[i], pm[i], pv[i], lr, beta1, beta2, eps, weight_decay, decoupled,
+                      bias_correction1, bias_correction2);
+}
+
 }  // namespace gaze

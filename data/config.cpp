@@ -1,0 +1,66 @@
+#include "data/config.h"
+
+#include "core/error.h"
+
+namespace gaze::data {
+
+Layout parse_layout(const std::string& name) {
+  if (name == "auto") return Layout::automatic;
+  if (name == "flat") return Layout::flat;
+  if (name == "folders") return Layout::folders;
+  if (name == "idx") return Layout::idx;
+  throw Error("data layout '" + name + "' is unknown; expected auto, flat, folders or idx");
+}
+
+ResizePolicy parse_resize_policy(const std::string& name) {
+  if (name == "stretch") return ResizePolicy::stretch;
+  if (name == "shorter-side-center-crop") return ResizePolicy::shorter_side_center_crop;
+  throw Error("resize policy '" + name +
+              "' is unknown; expected stretch or shorter-side-center-crop");
+}
+
+std::string to_string(Layout layout) {
+  switch (layout) {
+    case Layout::automatic: return "auto";
+    case Layout::flat: return "flat";
+    case Layout::folders: return "folders";
+    case Layout::idx: return "idx";
+  }
+  return "?";
+}
+
+std::string to_string(ResizePolicy policy) {
+  return policy == ResizePolicy::stretch ? "stretch" : "shorter-side-center-crop";
+}
+
+void validate(const DataConfig& config) {
+  GAZE_CHECK(config.channels == 1 || config.channels == 3, "data.channels is ", config.channels,
+             "; expected 1 (grayscale) or 3 (RGB)");
+  GAZE_CHECK(config.height > 0 && config.width > 0 && config.height <= 4096 && config.width <= 4096,
+             "data image size is ", config.height, "x", config.width,
+             "; expected height and width in 1..4096");
+  for (int c = 0; c < config.channels; ++c)
+    GAZE_CHECK(config.stddev[c] > 0.0f, "data.stddev[", c, "] is ", config.stddev[c], "; expected > 0");
+  GAZE_CHECK(config.val_split >= 0.0f && config.val_split < 1.0f, "data.val_split is ",
+             config.val_split, "; expected a fraction in [0, 1)");
+  GAZE_CHECK(config.max_pixels > 0, "data.max_pixels is ", config.max_pixels, "; expected > 0");
+  GAZE_CHECK(config.num_workers >= 1, "data.num_workers is ", config.num_workers,
+             "; expected >= 1");
+  GAZE_CHECK(config.prefetch >= 1, "data.prefetch is ", config.prefetch, "; expected >= 1");
+  GAZE_CHECK(config.idx_split == "train" || config.idx_split == "test", "data.idx_split is '",
+             config.idx_split, "'; expected train or test");
+  const AugmentConfig& a = config.augment;
+  GAZE_CHECK(a.crop_scale_min > 0.0f && a.crop_scale_min <= a.crop_scale_max &&
+                 a.crop_scale_max <= 1.0f,
+             "augment crop scale range is [", a.crop_scale_min, ", ", a.crop_scale_max,
+             "]; expected 0 < min <= max <= 1");
+  GAZE_CHECK(a.crop_aspect_min > 0.0f && a.crop_aspect_min <= a.crop_aspect_max,
+             "augment crop aspect range is [", a.crop_aspect_min, ", ", a.crop_aspect_max,
+             "]; expected 0 < min <= max");
+  GAZE_CHECK(a.brightness >= 0.0f && a.brightness < 1.0f, "augment brightness is ", a.brightness,
+             "; expected in [0, 1)");
+  GAZE_CHECK(a.contrast >= 0.0f && a.contrast < 1.0f, "augment contrast is ", a.contrast,
+             "; expected in [0, 1)");
+}
+
+}  // namespace gaze::data

@@ -1,0 +1,62 @@
+#pragma once
+// DataConfig: every knob of the data pipeline as a plain struct, so data/ has
+// no YAML dependency; train/ fills it from the config file.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace gaze::data {
+
+enum class Layout { automatic, flat, folders, idx };
+enum class ResizePolicy { stretch, shorter_side_center_crop };
+
+// Parse the config spellings ("auto", "flat", "folders", "idx" and
+// "stretch", "shorter-side-center-crop"); throw gaze::Error naming the valid
+// values otherwise.
+Layout parse_layout(const std::string& name);
+ResizePolicy parse_resize_policy(const std::string& name);
+std::string to_string(Layout layout);
+std::string to_string(ResizePolicy policy);
+
+struct AugmentConfig {
+  bool hflip = true;
+  // Random resized crop: area fraction and width/height ratio ranges. A scale
+  // range of [1, 1] with aspect [1, 1] disables it.
+  float crop_scale_min = 0.35f, crop_scale_max = 1.0f;
+  float crop_aspect_min = 3.0f / 4.0f, crop_aspect_max = 4.0f / 3.0f;
+  // Brightness adds a uniform offset in [-brightness, brightness] (on the
+  // [0, 1] pixel scale); contrast scales around the image mean by a factor in
+  // [1 - contrast, 1 + contrast]. 0 disables either.
+  float brightness = 0.1f;
+  float contrast = 0.1f;
+};
+
+struct DataConfig {
+  std::string root;                 // dataset folder (or IDX folder)
+  Layout layout = Layout::automatic;
+  std::string idx_split = "train";  // IDX only: "train" or "test" (t10k files)
+
+  int channels = 3;                 // 1 (grayscale) or 3 (RGB)
+  int height = 64;
+  int width = 64;
+  ResizePolicy resize = ResizePolicy::stretch;
+  std::array<float, 3> mean{0.5f, 0.5f, 0.5f};  // per channel, on [0, 1] pixels
+  std::array<float, 3> stddev{0.5f, 0.5f, 0.5f};
+
+  AugmentConfig augment;
+  float val_split = 0.2f;
+  std::uint64_t seed = 42;
+
+  std::string cache_dir;            // empty: decode every epoch
+  std::int64_t max_pixels = 64'000'000;  // refuse larger images before decoding
+
+  bool drop_last = true;
+  int num_workers = 2;
+  int prefetch = 4;                 // batches decoded ahead of the consumer
+};
+
+// Throws gaze::Error when a field is out of range (what, value, expected).
+void validate(const DataConfig& config);
+
+}  // namespace gaze::data
