@@ -1,0 +1,221 @@
+// Training: config errors with locations, a tiny task learned perfectly,
+// exact resume, atomic checkpoints under SIGKILL, the NaN guard, evaluate.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "core/core.h"
+#include "layers/model_file.h"
+#include "layers/model_yaml.h"
+#include "tests/data/test_images.h"
+#include "tests/train/train_fixtures.h"
+#include "train/config.h"
+#include "train/evaluate.h"
+#include "train/trainer.h"
+
+using namespace gaze;
+using namespace gaze::train;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kTiny = std::string(GAZE_SOURCE_DIR) + "/configs/tiny.yaml";
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / "gaze_test_train" / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path halves_task() {
+  static const fs::path dir = [] {
+    const fs::path d = fresh_dir("halves_data");
+    testing::write_halves_task(d);
+    return d;
+  }();
+  return dir;
+}
+
+TrainResult train_tiny(const fs::path& out, std::vector<std::string> overrides, const std::string& resume = "",
+                       int64_t max_steps = 0) {
+  overrides.push_back("data.root=" + halves_task().string());
+  const TrainConfig config = load_config(kTiny, overrides);
+  SingleProcess comm;
+  clear_stop_request();
+  TrainResult result = run_training(config, {out.string(), resume, "", false, max_steps}, comm);
+  clear_stop_request();
+  return result;
+}
+
+fs::path write_config(const std::string& name, const std::string& text) {
+  const fs::path path = fresh_dir("configs") / name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+}  // namespace
+
+TEST_CASE("config errors name the file, line and key before training", "[train][config]") {
+  const std::string root = halves_task().string();
+  const fs::path typo = write_config("typo.yaml", "data:\n  root: " + root +
+                                                      "\nmodel:\n  input: [1, 12, 12]\n  layers: []\ntrain:\n"
+                                                      "  epochs: 2\n  epoch: 3\n");
+  REQUIRE_THROWS_WITH(load_config(typo.string()), Catch::Contains("typo.yaml:8") && Catch::Contains("train.epoch") &&
+                                                      Catch::Contains("unknown key"));
+  const fs::path type = write_config("type.yaml", "data:\n  root: " + root + "\nmodel: {}\ntrain:\n  epochs: ten\n");
+  REQUIRE_THROWS_WITH(load_config(type.string()), Catch::Contains("type.yaml:5") && Catch::Contains("expected an integer"));
+  const fs::path missing = write_config("missing.yaml", "data:\n  root: /no/such/folder\nmodel: {}\n");
+  REQUIRE_THROWS_WITH(load_config(missing.string()), Catch::Contains("missing.yaml:2") && Catch::Contains("does not exist"));
+  REQUIRE_THROWS_WITH(load_config(kTiny, {"train.lr=-1", "data.root=" + root}),
+                      Catch::Contains("--set train.lr=-1") && Catch::Contains("positive"));
+  REQUIRE_THROWS_WITH(load_config(kTiny, {"epochs"}), Catch::Contains("KEY=VALUE"));
+  const TrainConfig ok = load_config(kTiny, {"train.epochs=5", "data.root=" + root});
+  REQUIRE(ok.epochs == 5);
+  REQUIRE(ok.name == "tiny");
+
+  const fs::path layer = write_config("layer.yaml", "data:\n  root: " + root +
+                                                        "\nmodel:\n  input: [1, 12, 12]\n  layers:\n"
+                                                        "    - {type: conv, filters: 4}\n"
+                                                        "    - type: gap\n      size: 3\n");
+  const TrainConfig with_bad_layer = load_config(layer.string());
+  REQUIRE_THROWS_WITH(model_from_yaml(with_bad_layer.model, with_bad_layer.file),
+                      Catch::Contains("layer.yaml:8") && Catch::Contains("'size'"));
+}
+
+TEST_CASE("a model that cannot fit the data stops before training", "[train][config]") {
+  REQUIRE_THROWS_WITH(train_tiny(fresh_dir("bad_units"), {"model.layers=[{type: conv, filters: 4}, {type: gap}, "
+                                                          "{type: dense, units: 3}]"}),
+                      Catch::Contains("2 classes") && Catch::Contains("units to 2"));
+}
+
+TEST_CASE("the tiny task is learned perfectly and leaves all outputs", "[train]") {
+  const fs::path out = fresh_dir("learn");
+  const TrainResult result = train_tiny(out, {"train.epochs=8"});
+  REQUIRE(result.history.size() == 8);
+  REQUIRE(result.history.back().train_acc == 1.0);
+  REQUIRE(result.best_val_acc == 1.0);
+  REQUIRE(result.history.front().train_loss > result.history.back().train_loss);
+  for (const char* file : {"best.safetensors", "last.safetensors", "metrics.csv", "report.html", "config.yaml"})
+    REQUIRE(fs::exists(out / file));
+  std::ifstream csv(out / "metrics.csv");
+  std::string header;
+  std::getline(csv, header);
+  REQUIRE(header == "epoch,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds");
+  REQUIRE(read_bytes(out / "report.html").find("<svg") != std::string::npos);
+
+  // best.safetensors carries everything inference needs.
+  const LoadedModel best = load_model_file((out / "best.safetensors").string());
+  REQUIRE(best.info["classes"] == nlohmann::json({"0", "1"}));
+  REQUIRE(best.info["input"]["height"] == 12);
+  REQUIRE(best.info["val_acc"] == 1.0);
+  REQUIRE(best.model.to_json()["layers"][0]["padding"] == nlohmann::json({1, 1}));
+
+  SECTION("evaluate on IDX and on a flat image folder") {
+    const Evaluation idx = evaluate_checkpoint((out / "best.safetensors").string(), halves_task().string(), "test");
+    REQUIRE(idx.n == 32);
+    REQUIRE(idx.accuracy == 1.0);
+    const fs::path flat = fresh_dir("flat_images");
+    for (int i = 0; i < 6; ++i) {
+      data::Image image = data::testing::constant_image(24, 24, 1, 20);
+      const int label = i % 2;
+      for (int y = 0; y < 24; ++y)
+        for (int x = 0; x < 24; ++x)
+          if ((x < 12) == (label == 0)) image.pixels[static_cast<size_t>(y * 24 + x)] = 200;
+      data::testing::write_png((flat / (std::to_string(label) + "." + std::to_string(i) + ".png")).string(), image);
+    }
+    const Evaluation folder = evaluate_checkpoint((out / "best.safetensors").string(), flat.string());
+    REQUIRE(folder.n == 6);
+    REQUIRE(folder.accuracy == 1.0);
+    REQUIRE(folder.confusion == std::vector<std::vector<int64_t>>{{3, 0}, {0, 3}});
+  }
+}
+
+TEST_CASE("a checkpoint round trip gives identical logits", "[train][checkpoint]") {
+  const TrainConfig config = load_config(kTiny, {"data.root=" + halves_task().string()});
+  Model model = model_from_yaml(config.model, config.file, 99);
+  const fs::path path = fresh_dir("round_trip") / "model.safetensors";
+  save_model_file(path.string(), model, {{"classes", {"a", "b"}}});
+  LoadedModel loaded = load_model_file(path.string());
+  Rng rng(5);
+  const Tensor x = Tensor::randn({3, 1, 12, 12}, rng);
+  REQUIRE(model.forward(x).to_vector() == loaded.model.forward(x).to_vector());
+}
+
+TEST_CASE("a resumed run reproduces an uninterrupted one exactly", "[train][resume]") {
+  const TrainResult straight = train_tiny(fresh_dir("straight"), {"train.epochs=3"});
+  const fs::path out = fresh_dir("interrupted");
+  // Stop mid-epoch (8 steps per epoch here), then twice more, resuming each time.
+  TrainResult part = train_tiny(out, {"train.epochs=3"}, "", 11);
+  REQUIRE(part.interrupted);
+  part = train_tiny(out, {"train.epochs=3"}, (out / "last.safetensors").string(), 5);
+  REQUIRE(part.interrupted);
+  const TrainResult resumed = train_tiny(out, {"train.epochs=3"}, (out / "last.safetensors").string());
+  REQUIRE_FALSE(resumed.interrupted);
+  REQUIRE(resumed.history.size() == straight.history.size());
+  for (size_t e = 0; e < straight.history.size(); ++e) {
+    INFO("epoch " << e + 1);
+    REQUIRE(resumed.history[e].train_loss == straight.history[e].train_loss);
+    REQUIRE(resumed.history[e].train_acc == straight.history[e].train_acc);
+    REQUIRE(resumed.history[e].val_loss == straight.history[e].val_loss);
+    REQUIRE(resumed.history[e].val_acc == straight.history[e].val_acc);
+  }
+  const auto a = load_model_file((fs::path(straight.out_dir) / "last.safetensors").string());
+  const auto b = load_model_file((out / "last.safetensors").string());
+  for (size_t i = 0; i < a.model.named_state().size(); ++i)
+    REQUIRE(a.model.named_state()[i].second.to_vector() == b.model.named_state()[i].second.to_vector());
+  REQUIRE_THROWS_WITH(train_tiny(fresh_dir("wrong_resume"), {}, (out / "metrics.csv").string()),
+                      Catch::Contains("metrics.csv"));
+}
+
+TEST_CASE("killing a checkpoint write leaves the previous file intact", "[train][checkpoint]") {
+  const TrainConfig config = load_config(kTiny, {"data.root=" + halves_task().string()});
+  Model model = model_from_yaml(config.model, config.file, 1);
+  const fs::path path = fresh_dir("kill") / "last.safetensors";
+  // Big extra state so that a write takes long enough to be interrupted.
+  Rng rng(2);
+  const NamedTensors extra = {{"state/padding", Tensor::randn({4'000'000}, rng)}};
+  save_model_file(path.string(), model, {{"version", 0}}, extra);
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      for (int version = 1;; ++version) save_model_file(path.string(), model, {{"version", version}}, extra);
+    }
+    usleep(static_cast<useconds_t>(30'000 + 40'000 * attempt));
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    const LoadedModel loaded = load_model_file(path.string());  // must parse whole
+    REQUIRE(loaded.extra.size() == 1);
+    REQUIRE(loaded.extra[0].second.numel() == 4'000'000);
+  }
+}
+
+TEST_CASE("a NaN loss stops training and leaves best untouched", "[train][nan]") {
+  const fs::path out = fresh_dir("nan");
+  train_tiny(out, {"train.epochs=1"});
+  const std::string best = read_bytes(out / "best.safetensors");
+  REQUIRE_THROWS_WITH(train_tiny(out, {"train.epochs=3", "train.lr=1e30"}, (out / "last.safetensors").string()),
+                      Catch::Contains("loss became") && Catch::Contains("best.safetensors is untouched"));
+  REQUIRE(read_bytes(out / "best.safetensors") == best);
+}
+
+TEST_CASE("evaluation tallies a hand-computed confusion matrix", "[train][evaluate]") {
+  const Evaluation e = tally({"a", "b", "c"}, {0, 0, 1, 1, 2}, {0, 1, 1, 1, 0});
+  REQUIRE(e.confusion == std::vector<std::vector<int64_t>>{{1, 1, 0}, {0, 2, 0}, {1, 0, 0}});
+  REQUIRE(e.accuracy == Approx(0.6));
+  REQUIRE(e.per_class == std::vector<double>{0.5, 1.0, 0.0});
+  const nlohmann::json j = e.to_json();
+  REQUIRE(j["n"] == 5);
+  REQUIRE(j["per_class"]["b"] == 1.0);
+  REQUIRE(j["classes"] == nlohmann::json({"a", "b", "c"}));
+}

@@ -1,0 +1,139 @@
+#include "train/config.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "train/config_reader.h"
+
+namespace gaze::train {
+
+namespace {
+
+void read_data(ConfigReader data, TrainConfig& config) {
+  data::DataConfig& d = config.data;
+  d.root = data.required_text("root");
+  if (!std::filesystem::exists(d.root)) data.fail("root", "folder '" + d.root + "' does not exist");
+  try {
+    d.layout = data::parse_layout(data.text("layout", "auto"));
+    d.resize = data::parse_resize_policy(data.text("resize", "stretch"));
+  } catch (const Error& e) {
+    data.fail(data.has("layout") ? "layout" : "resize", e.what());
+  }
+  d.idx_split = data.text("idx_split", "train");
+  config.val_root = data.text("val_root", "");
+  config.val_idx_split = data.text("val_idx_split", "test");
+  if (!config.val_root.empty() && !std::filesystem::exists(config.val_root))
+    data.fail("val_root", "folder '" + config.val_root + "' does not exist");
+  const std::vector<double> mean = data.numbers("mean", {0.5, 0.5, 0.5});
+  const std::vector<double> stddev = data.numbers("std", {0.5, 0.5, 0.5});
+  for (size_t c = 0; c < 3; ++c) {
+    d.mean[c] = static_cast<float>(mean.empty() ? 0.5 : mean[std::min(c, mean.size() - 1)]);
+    d.stddev[c] = static_cast<float>(stddev.empty() ? 0.5 : stddev[std::min(c, stddev.size() - 1)]);
+    if (d.stddev[c] <= 0) data.fail("std", "every entry must be positive");
+  }
+  d.val_split = static_cast<float>(data.number("val_split", 0.2));
+  if (d.val_split < 0 || d.val_split >= 1) data.fail("val_split", "must be in [0, 1)");
+  d.cache_dir = data.text("cache_dir", ".cache/gaze");
+  d.num_workers = data.integer("workers", 2);
+  d.prefetch = data.integer("prefetch", 4);
+  d.drop_last = data.boolean("drop_last", true);
+  d.max_pixels = static_cast<int64_t>(data.number("max_pixels", 64e6));
+  ConfigReader augment = data.section("augment");
+  d.augment.hflip = augment.boolean("hflip", false);
+  const auto scale = augment.numbers("crop_scale", {1.0, 1.0});
+  const auto aspect = augment.numbers("crop_aspect", {1.0, 1.0});
+  if (scale.size() != 2 || scale[0] <= 0 || scale[0] > scale[1] || scale[1] > 1)
+    augment.fail("crop_scale", "expected [min, max] with 0 < min <= max <= 1");
+  if (aspect.size() != 2 || aspect[0] <= 0 || aspect[0] > aspect[1])
+    augment.fail("crop_aspect", "expected [min, max] with 0 < min <= max");
+  d.augment.crop_scale_min = static_cast<float>(scale[0]);
+  d.augment.crop_scale_max = static_cast<float>(scale[1]);
+  d.augment.crop_aspect_min = static_cast<float>(aspect[0]);
+  d.augment.crop_aspect_max = static_cast<float>(aspect[1]);
+  d.augment.brightness = static_cast<float>(augment.number("brightness", 0));
+  d.augment.contrast = static_cast<float>(augment.number("contrast", 0));
+  augment.finish();
+  data.finish();
+}
+
+void read_train(ConfigReader train, TrainConfig& config) {
+  config.epochs = train.integer("epochs", 10);
+  if (config.epochs <= 0) train.fail("epochs", "must be positive");
+  config.batch_per_device = train.integer("batch_per_device", 64);
+  if (config.batch_per_device <= 0) train.fail("batch_per_device", "must be positive");
+  OptimizerConfig& o = config.optimizer;
+  o.type = train.text("optimizer", "sgd");
+  if (o.type != "sgd" && o.type != "adam" && o.type != "adamw")
+    train.fail("optimizer", "expected sgd, adam or adamw, got '" + o.type + "'");
+  o.lr = train.number("lr", o.type == "sgd" ? 0.1 : 1e-3);
+  if (o.lr <= 0) train.fail("lr", "must be positive");
+  o.momentum = train.number("momentum", 0.9);
+  o.nesterov = train.boolean("nesterov", false);
+  o.weight_decay = train.number("weight_decay", o.type == "adamw" ? 0.01 : 0.0);
+  const auto betas = train.numbers("betas", {0.9, 0.999});
+  if (betas.size() != 2) train.fail("betas", "expected [beta1, beta2]");
+  o.beta1 = betas[0];
+  o.beta2 = betas[1];
+  o.eps = train.number("eps", 1e-8);
+  ScheduleConfig& s = config.schedule;
+  s.type = train.text("schedule", "cosine");
+  if (s.type != "constant" && s.type != "step" && s.type != "cosine")
+    train.fail("schedule", "expected constant, step or cosine, got '" + s.type + "'");
+  s.warmup_epochs = train.number("warmup_epochs", 0);
+  s.step_size = train.integer("step_size", 10);
+  if (s.step_size <= 0) train.fail("step_size", "must be positive");
+  s.gamma = train.number("gamma", 0.1);
+  s.min_lr = train.number("min_lr", 0.0);
+  config.lr_scaling = train.text("lr_scaling", "none");
+  if (config.lr_scaling != "none" && config.lr_scaling != "linear")
+    train.fail("lr_scaling", "expected none or linear");
+  config.label_smoothing = train.number("label_smoothing", 0.0);
+  if (config.label_smoothing < 0 || config.label_smoothing >= 1) train.fail("label_smoothing", "must be in [0, 1)");
+  config.patience = train.integer("patience", 0);
+  const int seed = train.integer("seed", 42);
+  config.seed = static_cast<uint64_t>(seed);
+  config.data.seed = config.seed;
+  config.threads = train.integer("threads", 0);
+  config.devices = train.text("devices", "cpu");
+  train.finish();
+}
+
+}  // namespace
+
+TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  GAZE_CHECK(std::filesystem::is_regular_file(path), "config file '", path, "' does not exist");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  GAZE_CHECK(root.IsMap(), path, ": a config must be a mapping with data, model, train and checkpoint sections");
+  auto sources = std::make_shared<OverrideSources>();
+  for (const std::string& assignment : overrides) apply_override(root, assignment, *sources);
+
+  TrainConfig config;
+  config.file = path;
+  config.name = std::filesystem::path(path).stem().string();
+  config.resolved = YAML::Clone(root);
+  ConfigReader top(root, "", path, sources);
+  read_data(top.section("data"), config);
+  read_train(top.section("train"), config);
+  if (!top.has("model")) top.fail("model", "is required (model.input and model.layers)");
+  config.model = top.raw("model");
+  ConfigReader checkpoint = top.section("checkpoint");
+  config.monitor = checkpoint.text("monitor", "val_acc");
+  if (config.monitor != "val_acc") checkpoint.fail("monitor", "only val_acc is supported");
+  config.save_best_only = checkpoint.boolean("save_best_only", true);
+  checkpoint.finish();
+  top.finish();
+  return config;
+}
+
+std::string to_yaml(const TrainConfig& config) {
+  YAML::Emitter out;
+  out << config.resolved;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace gaze::train

@@ -1,0 +1,59 @@
+#pragma once
+// TrainConfig: the whole training job as read from a YAML config, checked
+// before anything trains. Sections: data, model, train, checkpoint.
+#include <cstdint>
+#include <string>
+#include <vector>
+#include <yaml-cpp/yaml.h>
+
+#include "data/config.h"
+
+namespace gaze::train {
+
+struct OptimizerConfig {
+  std::string type = "sgd";  // sgd | adam | adamw
+  double lr = 0.1;
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 0.0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+};
+
+struct ScheduleConfig {
+  std::string type = "cosine";  // constant | step | cosine
+  double warmup_epochs = 0;     // linear ramp from 0 to lr
+  int step_size = 10;           // step: multiply by gamma every step_size epochs
+  double gamma = 0.1;
+  double min_lr = 0.0;          // cosine: the final learning rate
+};
+
+struct TrainConfig {
+  std::string name;      // the config file's stem: runs/<name> by default
+  std::string file;      // path of the config file
+  data::DataConfig data;
+  std::string val_root;  // optional separate labeled validation folder
+  std::string val_idx_split = "test";  // when val_root is an IDX folder
+  YAML::Node model;      // the model section (built by build_model)
+  int epochs = 10;
+  int batch_per_device = 64;
+  OptimizerConfig optimizer;
+  ScheduleConfig schedule;
+  std::string lr_scaling = "none";  // none | linear (lr x world size)
+  double label_smoothing = 0.0;
+  int patience = 0;  // early stopping after this many epochs without improvement; 0 = off
+  uint64_t seed = 42;
+  int threads = 0;   // 0 = all cores (OMP default)
+  std::string devices = "cpu";
+  std::string monitor = "val_acc";
+  bool save_best_only = true;
+  YAML::Node resolved;  // the config after --set overrides, for config.yaml
+};
+
+// Reads and validates a config; `overrides` are --set KEY=VALUE strings.
+// Throws gaze::Error naming the file, line and key of the first problem.
+TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+
+// Renders the resolved config with every default made explicit.
+std::string to_yaml(const TrainConfig& config);
+
+}  // namespace gaze::train

@@ -1,0 +1,368 @@
+#include "train/trainer.h"
+
+#include <omp.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/core.h"
+#include "data/data.h"
+#include "layers/model_file.h"
+#include "layers/model_yaml.h"
+#include "train/checkpoint.h"
+#include "train/optimizer.h"
+#include "train/progress.h"
+#include "train/schedule.h"
+
+namespace gaze::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) {
+  g_stop = true;
+  // A second signal falls through to the default action: the user insists.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Everything about the data that the loop needs.
+struct DataSetup {
+  data::Dataset train_set, val_set;
+  std::vector<size_t> train_indices, val_indices;
+  bool separate_val = false;
+};
+
+DataSetup prepare_data(const TrainConfig& config, const data::DataConfig& d, bool verbose) {
+  DataSetup s;
+  s.train_set = data::scan_dataset(d);
+  if (!config.val_root.empty()) {
+    data::DataConfig v = d;
+    v.root = config.val_root;
+    v.idx_split = config.val_idx_split;
+    s.val_set = data::scan_dataset(v);
+    GAZE_CHECK(s.val_set.class_names == s.train_set.class_names, "data.val_root '", config.val_root,
+               "' has different classes from data.root '", d.root, "'");
+    s.separate_val = true;
+    for (size_t i = 0; i < s.train_set.samples.size(); ++i) s.train_indices.push_back(i);
+    for (size_t i = 0; i < s.val_set.samples.size(); ++i) s.val_indices.push_back(i);
+  } else {
+    const data::Split split = data::split_train_val(data::labels_of(s.train_set), d.val_split, d.seed);
+    s.train_indices = split.train;
+    s.val_indices = split.val;
+  }
+  if (verbose) {
+    std::printf("data: %zu training and %zu validation images, %zu classes (", s.train_indices.size(),
+                s.val_indices.size(), s.train_set.class_names.size());
+    for (size_t c = 0; c < s.train_set.class_names.size() && c < 10; ++c)
+      std::printf("%s%s", c ? ", " : "", s.train_set.class_names[c].c_str());
+    std::printf("%s)\n", s.train_set.class_names.size() > 10 ? ", ..." : "");
+  }
+  return s;
+}
+
+// The data config the model dictates: channels and size come from model.input.
+data::DataConfig model_data_config(const TrainConfig& config, const Model& model) {
+  data::DataConfig d = config.data;
+  const Shape& input = model.input_shape();
+  GAZE_CHECK(input.size() == 3, config.file, ": model.input must be [channels, height, width] for image data, got ",
+             to_string(input));
+  GAZE_CHECK(input[0] == 1 || input[0] == 3, config.file, ": model.input has ", input[0],
+             " channels; images give 1 (grayscale) or 3 (RGB)");
+  d.channels = static_cast<int>(input[0]);
+  d.height = static_cast<int>(input[1]);
+  d.width = static_cast<int>(input[2]);
+  return d;
+}
+
+struct Totals {
+  double loss_sum = 0, correct = 0, seen = 0;
+};
+
+// Counts correct top-1 predictions of a [N, classes] logits tensor.
+double count_correct(const Tensor& logits, const std::vector<int>& labels) {
+  const std::vector<float> values = logits.to_vector();
+  const auto classes = static_cast<size_t>(logits.dim(1));
+  double correct = 0;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const float* row = values.data() + i * classes;
+    const size_t best = static_cast<size_t>(std::max_element(row, row + classes) - row);
+    correct += best == static_cast<size_t>(labels[i]) ? 1 : 0;
+  }
+  return correct;
+}
+
+Tensor images_of(const data::Batch& batch, Device device) {
+  return Tensor::from_vector({batch.n, batch.channels, batch.height, batch.width}, batch.images, device);
+}
+
+Tensor labels_of(const data::Batch& batch, Device device) {
+  return Tensor::from_vector({batch.n}, std::vector<float>(batch.labels.begin(), batch.labels.end()), device);
+}
+
+Totals validate(Model& model, data::Loader& loader, Device device, Communicator& comm) {
+  NoGradGuard no_grad;
+  Totals t;
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    model.forward(images_of(*batch, device), false);
+    const Tensor logits = model.activation(model.logits_name());
+    const Tensor labels = labels_of(*batch, device);
+    t.loss_sum += ops::cross_entropy(logits, labels).item() * batch->n;
+    t.correct += count_correct(logits, batch->labels);
+    t.seen += batch->n;
+  }
+  double sums[3] = {t.loss_sum, t.correct, t.seen};
+  comm.all_reduce_sum(sums, 3);
+  return {sums[0], sums[1], sums[2]};
+}
+
+// BatchNorm statistics are per replica; ranks agree on their mean before evaluating.
+void average_buffers(Model& model, Communicator& comm) {
+  if (comm.size() == 1) return;
+  for (auto& [name, buffer] : model.named_buffers()) {
+    Tensor host = buffer.to(Device::cpu());
+    comm.all_reduce_average(host.data(), static_cast<size_t>(host.numel()));
+    Tensor target = buffer;
+    target.copy_from(host);
+  }
+}
+
+void average_gradients(Model& model, Communicator& comm) {
+  if (comm.size() == 1) return;
+  for (auto& [name, param] : model.named_parameters()) {
+    Tensor grad = param.grad();
+    if (!grad.defined()) {  // a parameter unused this step still takes part in the reduction
+      grad = Tensor::zeros(param.shape(), param.device());
+      Tensor(param).set_grad(grad);
+    }
+    Tensor host = grad.to(Device::cpu());
+    comm.all_reduce_average(host.data(), static_cast<size_t>(host.numel()));
+    grad.copy_from(host);
+  }
+}
+
+void broadcast_parameters(Model& model, Communicator& comm) {
+  if (comm.size() == 1) return;
+  for (auto& [name, tensor] : model.named_state()) {
+    Tensor host = tensor.to(Device::cpu());
+    comm.broadcast(host.data(), static_cast<size_t>(host.numel()), 0);
+    Tensor target = tensor;
+    target.copy_from(host);
+  }
+}
+
+}  // namespace
+
+void request_stop() { g_stop = true; }
+bool stop_requested() { return g_stop; }
+void clear_stop_request() { g_stop = false; }
+
+void install_stop_handlers() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+}
+
+TrainResult run_training(const TrainConfig& config, const TrainOptions& options, Communicator& comm) {
+  const bool root = comm.is_root();
+  const bool verbose = options.verbose && root;
+  if (config.threads > 0) omp_set_num_threads(config.threads);
+  const Device device = Device::parse(options.device.empty() ? config.devices : options.device);
+
+  Model model = model_from_yaml(config.model, config.file, config.seed);
+  const data::DataConfig data_config = model_data_config(config, model);
+  data::validate(data_config);
+  DataSetup data = prepare_data(config, data_config, verbose);
+  const auto classes = static_cast<int64_t>(data.train_set.class_names.size());
+  const Shape& logits_shape = model.output_shape(model.logits_name());
+  GAZE_CHECK(logits_shape == Shape{classes}, config.file, ": the model's logits layer '", model.logits_name(),
+             "' outputs ", to_string(logits_shape), " but the data has ", classes,
+             " classes: set the last dense layer's units to ", classes);
+  GAZE_CHECK(!data.train_indices.empty(), "no training images left after the validation split");
+  GAZE_CHECK(!data.val_indices.empty(), "no validation images: set data.val_split > 0 or data.val_root, since "
+             "checkpoints are kept by validation accuracy");
+  model.to(device);
+  broadcast_parameters(model, comm);
+
+  const int world = comm.size();
+  const double base_lr = config.optimizer.lr * (config.lr_scaling == "linear" ? world : 1);
+  Optimizer optimizer(config.optimizer, model.named_parameters());
+
+  TrainResult result;
+  result.out_dir = options.out_dir.empty() ? "runs/" + config.name : options.out_dir;
+  const fs::path out(result.out_dir);
+  if (root) {
+    fs::create_directories(out);
+    write_file_atomically((out / "config.yaml").string(), to_yaml(config));
+  }
+
+  ResumeState state;
+  state.world_size = world;
+  if (!options.resume.empty()) {
+    LoadedModel loaded = load_model_file(options.resume);
+    GAZE_CHECK(loaded.model.to_json() == model.to_json(), "'", options.resume,
+               "' was trained with a different model architecture than ", config.file);
+    TensorFile file;
+    for (auto& [name, tensor] : loaded.model.named_state()) file.tensors.emplace_back(name, tensor);
+    model.load_state(file, options.resume);
+    optimizer.load_state(loaded.extra, options.resume);
+    state = resume_state_from_json(loaded.info.value("resume", nlohmann::json()), options.resume);
+    GAZE_CHECK(state.world_size == world, "'", options.resume, "' was written by a run with ", state.world_size,
+               " data-parallel ranks; resume it with the same number (this run has ", world, ")");
+    if (verbose)
+      std::printf("resuming from %s at epoch %d, batch %zu\n", options.resume.c_str(), state.epoch + 1, state.batch);
+  }
+
+  const int batch = config.batch_per_device;
+  data::Loader train_loader(data.train_set, data.train_indices, data_config, true, batch, comm.rank(), world);
+  data::DataConfig val_config = data_config;
+  val_config.drop_last = false;
+  data::Loader val_loader(data.separate_val ? data.val_set : data.train_set, data.val_indices, val_config, false,
+                          batch, comm.rank(), world, data.separate_val ? nullptr : train_loader.cache());
+  const size_t batches = train_loader.batches_per_epoch();
+  GAZE_CHECK(batches > 0, "the training set (", data.train_indices.size(), " images) is smaller than one global batch of ",
+             batch * world, "; lower train.batch_per_device or set data.drop_last: false");
+  if (verbose)
+    std::printf("model: %zu layers, %lld parameters; batch %d per device x %d rank(s) = %d global; %zu steps per "
+                "epoch on %s\n",
+                model.size(), static_cast<long long>(model.parameter_count()), batch, world, batch * world, batches,
+                device.str().c_str());
+
+  auto info_for = [&](int epoch, double val_acc) {
+    return checkpoint_info(data.train_set.class_names, data_config, epoch, val_acc);
+  };
+  auto save_last = [&](const ResumeState& s) {
+    if (!root) return;
+    nlohmann::json info = info_for(s.epoch, s.history.empty() ? 0 : s.history.back().val_acc);
+    info["resume"] = to_json(s);
+    save_model_file((out / "last.safetensors").string(), model, info, optimizer.state());
+  };
+
+  int64_t steps_this_run = 0;
+  for (int epoch = state.epoch; epoch < config.epochs && !result.stopped_early; ++epoch) {
+    const auto epoch_start = Clock::now();
+    train_loader.start_epoch(epoch);
+    Totals totals{state.loss_sum, state.correct, state.seen};
+    const double resumed_seconds = state.seconds;
+    size_t done = state.batch;
+    for (size_t skip = 0; skip < done; ++skip) train_loader.next();  // replay the loader to the saved position
+    Progress progress(verbose, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), batches);
+    double lr = base_lr;
+    while (auto b = train_loader.next()) {
+      lr = learning_rate(config.schedule, base_lr, epoch + static_cast<double>(done) / batches, config.epochs);
+      const uint64_t step = static_cast<uint64_t>(epoch) * batches + done;
+      model.zero_grad();
+      model.forward(images_of(*b, device), ForwardContext{true, splitmix64(config.seed ^ (step + 1))});
+      const Tensor logits = model.activation(model.logits_name());
+      const Tensor loss = ops::cross_entropy(logits, labels_of(*b, device), static_cast<float>(config.label_smoothing));
+      const float loss_value = loss.item();
+      double finite = std::isfinite(loss_value) ? 0 : 1;
+      comm.all_reduce_sum(&finite, 1);
+      GAZE_CHECK(finite == 0, "the training loss became ", loss_value, " at epoch ", epoch + 1, ", step ", done + 1,
+                 ": training stopped; best.safetensors is untouched. Try a lower train.lr or a warmup.");
+      loss.backward();
+      average_gradients(model, comm);
+      optimizer.step(static_cast<float>(lr));
+      totals.loss_sum += loss_value * b->n;
+      totals.correct += count_correct(logits, b->labels);
+      totals.seen += b->n;
+      ++done;
+      progress.update(done, totals.loss_sum / totals.seen, totals.correct / totals.seen,
+                      static_cast<size_t>(totals.seen - state.seen) * static_cast<size_t>(world));
+      ++steps_this_run;
+      if (options.max_steps > 0 && steps_this_run >= options.max_steps) request_stop();
+      double stop = stop_requested() ? 1 : 0;
+      comm.all_reduce_sum(&stop, 1);
+      if (stop > 0 && done < batches) {
+        progress.finish();
+        ResumeState partial = state;
+        partial.epoch = epoch;
+        partial.batch = done;
+        partial.loss_sum = totals.loss_sum, partial.correct = totals.correct, partial.seen = totals.seen;
+        partial.seconds = resumed_seconds + seconds_since(epoch_start);
+        save_last(partial);
+        if (root)
+          std::printf("stopped at epoch %d, batch %zu/%zu; resume with --resume %s\n", epoch + 1, done, batches,
+                      (out / "last.safetensors").c_str());
+        result.interrupted = true;
+        result.history = state.history;
+        result.best_val_acc = state.best_val_acc;
+        result.best_epoch = state.best_epoch;
+        return result;
+      }
+    }
+    progress.finish();
+    average_buffers(model, comm);
+    const Totals val = validate(model, val_loader, device, comm);
+    double train_sums[3] = {totals.loss_sum, totals.correct, totals.seen};
+    comm.all_reduce_sum(train_sums, 3);
+
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.lr = lr;
+    m.train_loss = train_sums[0] / train_sums[2];
+    m.train_acc = train_sums[1] / train_sums[2];
+    m.val_loss = val.loss_sum / val.seen;
+    m.val_acc = val.correct / val.seen;
+    m.seconds = resumed_seconds + seconds_since(epoch_start);
+    m.images_per_s = train_sums[2] / std::max(1e-9, m.seconds);
+    state.history.push_back(m);
+
+    const bool improved = m.val_acc > state.best_val_acc;
+    if (improved) {
+      state.best_val_acc = m.val_acc;
+      state.best_epoch = m.epoch;
+      state.bad_epochs = 0;
+      if (root) save_model_file((out / "best.safetensors").string(), model, info_for(m.epoch, m.val_acc));
+    } else {
+      ++state.bad_epochs;
+    }
+    if (root && !config.save_best_only)
+      save_model_file((out / ("epoch" + std::to_string(m.epoch) + ".safetensors")).string(), model,
+                      info_for(m.epoch, m.val_acc));
+    state.epoch = epoch + 1;
+    state.batch = 0;
+    state.loss_sum = state.correct = state.seen = state.seconds = 0;
+    if (config.patience > 0 && state.bad_epochs >= config.patience) result.stopped_early = true;
+    save_last(state);
+    if (root) {
+      write_metrics_csv((out / "metrics.csv").string(), state.history);
+      char summary[200];
+      std::snprintf(summary, sizeof summary, "best val_acc %.2f%% at epoch %d", 100 * state.best_val_acc,
+                    state.best_epoch);
+      write_report_html((out / "report.html").string(), config.name, state.history, summary);
+    }
+    if (verbose) {
+      std::printf("epoch %d/%d  lr %.4g  loss %.4f  acc %.2f%%  val_loss %.4f  val_acc %.2f%%%s  %.0f img/s  %s\n",
+                  m.epoch, config.epochs, m.lr, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc,
+                  improved ? " (best, saved)" : "", m.images_per_s, format_duration(m.seconds).c_str());
+      if (result.stopped_early)
+        std::printf("early stop: no improvement for %d epochs\n", config.patience);
+      std::fflush(stdout);
+    }
+    if (stop_requested()) {
+      if (root) std::printf("stopped after epoch %d; resume with --resume %s\n", m.epoch, (out / "last.safetensors").c_str());
+      result.interrupted = true;
+      break;
+    }
+  }
+  result.history = state.history;
+  result.best_val_acc = state.best_val_acc;
+  result.best_epoch = state.best_epoch;
+  return result;
+}
+
+}  // namespace gaze::train
