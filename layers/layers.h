@@ -16,4 +16,5 @@
 #include "layers/model_yaml.h"
 #include "layers/pooling.h"
 #include "layers/registry.h"
+#include "layers/residual_dense.h"
 #include "layers/softmax.h"

@@ -9,6 +9,7 @@
 #include "layers/flatten.h"
 #include "layers/merge.h"
 #include "layers/pooling.h"
+#include "layers/residual_dense.h"
 #include "layers/softmax.h"
 
 namespace gaze {
@@ -28,6 +29,7 @@ void register_builtin_layers(LayerRegistry& registry) {
   registry.add<Flatten>("flatten");
   registry.add<Add>("add");
   registry.add<Concat>("concat");
+  registry.add<ResidualDense>("residual_dense");
 }
 }  // namespace
 
