@@ -131,8 +131,56 @@ TrainConfig load_config(const std::string& path, const std::vector<std::string>&
 }
 
 std::string to_yaml(const TrainConfig& config) {
+  // The config as given (after --set), with every default made explicit.
+  YAML::Node root = YAML::Clone(config.resolved);
+  const data::DataConfig& d = config.data;
+  YAML::Node data = root["data"];
+  data["root"] = d.root;
+  data["layout"] = data::to_string(d.layout);
+  data["idx_split"] = d.idx_split;
+  data["val_root"] = config.val_root;
+  data["val_idx_split"] = config.val_idx_split;
+  data["resize"] = data::to_string(d.resize);
+  data["mean"] = std::vector<float>(d.mean.begin(), d.mean.end());
+  data["std"] = std::vector<float>(d.stddev.begin(), d.stddev.end());
+  data["val_split"] = d.val_split;
+  data["cache_dir"] = d.cache_dir;
+  data["workers"] = d.num_workers;
+  data["prefetch"] = d.prefetch;
+  data["drop_last"] = d.drop_last;
+  data["max_pixels"] = d.max_pixels;
+  YAML::Node augment = data["augment"];
+  augment["hflip"] = d.augment.hflip;
+  augment["crop_scale"] = std::vector<float>{d.augment.crop_scale_min, d.augment.crop_scale_max};
+  augment["crop_aspect"] = std::vector<float>{d.augment.crop_aspect_min, d.augment.crop_aspect_max};
+  augment["brightness"] = d.augment.brightness;
+  augment["contrast"] = d.augment.contrast;
+  YAML::Node train = root["train"];
+  train["epochs"] = config.epochs;
+  train["batch_per_device"] = config.batch_per_device;
+  train["optimizer"] = config.optimizer.type;
+  train["lr"] = config.optimizer.lr;
+  train["momentum"] = config.optimizer.momentum;
+  train["nesterov"] = config.optimizer.nesterov;
+  train["weight_decay"] = config.optimizer.weight_decay;
+  train["betas"] = std::vector<double>{config.optimizer.beta1, config.optimizer.beta2};
+  train["eps"] = config.optimizer.eps;
+  train["schedule"] = config.schedule.type;
+  train["warmup_epochs"] = config.schedule.warmup_epochs;
+  train["step_size"] = config.schedule.step_size;
+  train["gamma"] = config.schedule.gamma;
+  train["min_lr"] = config.schedule.min_lr;
+  train["lr_scaling"] = config.lr_scaling;
+  train["label_smoothing"] = config.label_smoothing;
+  train["patience"] = config.patience;
+  train["seed"] = config.seed;
+  train["threads"] = config.threads;
+  train["devices"] = config.devices;
+  YAML::Node checkpoint = root["checkpoint"];
+  checkpoint["monitor"] = config.monitor;
+  checkpoint["save_best_only"] = config.save_best_only;
   YAML::Emitter out;
-  out << config.resolved;
+  out << root;
   return std::string(out.c_str()) + "\n";
 }
 

@@ -112,6 +112,10 @@ TEST_CASE("the tiny task is learned perfectly and leaves all outputs", "[train]"
   std::getline(csv, header);
   REQUIRE(header == "epoch,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds");
   REQUIRE(read_bytes(out / "report.html").find("<svg") != std::string::npos);
+  // The resolved config.yaml spells out every default and loads back to the same job.
+  const TrainConfig resolved = load_config((out / "config.yaml").string());
+  REQUIRE(resolved.epochs == 8);
+  REQUIRE(resolved.optimizer.momentum == 0.9);
 
   // best.safetensors carries everything inference needs.
   const LoadedModel best = load_model_file((out / "best.safetensors").string());

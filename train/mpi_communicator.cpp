@@ -1,0 +1,110 @@
+#include "train/mpi_communicator.h"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <vector>
+
+#include "core/error.h"
+
+namespace gaze::train {
+
+namespace {
+
+std::string rank_label(int rank, int size) {
+  return "rank " + std::to_string(rank) + " of " + std::to_string(size);
+}
+
+// Throws a gaze::Error for a failed MPI call, with MPI's own explanation.
+void check_mpi(int code, const char* call, int rank, int size) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw Error(std::string(call) + " failed on " + rank_label(rank, size) + ": " + std::string(text, length));
+}
+
+// MPI counts are ints; larger buffers go in pieces of at most INT_MAX elements.
+template <typename Call>
+void in_chunks(size_t count, Call call) {
+  for (size_t offset = 0; offset < count; offset += INT_MAX)
+    call(offset, static_cast<int>(std::min<size_t>(INT_MAX, count - offset)));
+}
+
+}  // namespace
+
+bool launched_by_mpi() {
+  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
+    if (std::getenv(variable)) return true;
+  return false;
+}
+
+MpiCommunicator::MpiCommunicator(double collective_timeout_seconds) {
+  int initialized = 0;
+  MPI_Initialized(&initialized);
+  GAZE_CHECK(!initialized, "MPI is already initialized in this process: create one MpiCommunicator per process");
+  // Only the main thread calls MPI (the data loader's threads never do).
+  int provided = 0;
+  check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread", 0, 1);
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  MPI_Comm node;
+  check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type (finding the ranks on this machine)", rank_, size_);
+  MPI_Comm_rank(node, &local_rank_);
+  MPI_Comm_free(&node);
+  watchdog_ = std::make_unique<CollectiveWatchdog>(collective_timeout_seconds, rank_label(rank_, size_));
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  watchdog_.reset();
+  MPI_Finalize();
+}
+
+void MpiCommunicator::all_reduce_average(float* data, size_t count) {
+  CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Allreduce (averaging gradients or BatchNorm statistics)");
+  in_chunks(count, [&](size_t offset, int n) {
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + offset, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+              "MPI_Allreduce of floats", rank_, size_);
+  });
+  const float scale = 1.0f / static_cast<float>(size_);
+  for (size_t i = 0; i < count; ++i) data[i] *= scale;
+}
+
+void MpiCommunicator::all_reduce_sum(double* data, size_t count) {
+  CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Allreduce (summing metrics or stop flags)");
+  in_chunks(count, [&](size_t offset, int n) {
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + offset, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
+              "MPI_Allreduce of doubles", rank_, size_);
+  });
+}
+
+void MpiCommunicator::broadcast(float* data, size_t count, int root) {
+  CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Bcast (initial parameters from rank 0)");
+  in_chunks(count, [&](size_t offset, int n) {
+    check_mpi(MPI_Bcast(data + offset, n, MPI_FLOAT, root, MPI_COMM_WORLD), "MPI_Bcast", rank_, size_);
+  });
+}
+
+void MpiCommunicator::check_same(const std::string& what, unsigned long long value) {
+  unsigned long long range[2] = {value, ~value};  // min of value and of ~value gives min and max at once
+  {
+    CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Allreduce (comparing a checksum across ranks)");
+    check_mpi(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_UNSIGNED_LONG_LONG, MPI_MIN, MPI_COMM_WORLD),
+              "MPI_Allreduce of a checksum", rank_, size_);
+  }
+  const unsigned long long low = range[0], high = ~range[1];
+  GAZE_CHECK(low == high, what, " differs across the ", size_, " ranks (", rank_label(rank_, size_), " has ",
+             std::hex, value, ", the ranks range from ", low, " to ", high, std::dec,
+             "): every rank must run the same config and build");
+}
+
+void MpiCommunicator::abort(int exit_code) {
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);  // MPI_Abort does not return; this keeps [[noreturn]] honest
+}
+
+}  // namespace gaze::train

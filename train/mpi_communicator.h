@@ -1,0 +1,48 @@
+#pragma once
+// MpiCommunicator: the CPU data-parallel transport, over MPI_COMM_WORLD.
+// Rank, world size and local rank come from MPI (mpirun starts the
+// processes, on one machine or many). Every MPI call returns its error
+// (MPI_ERRORS_RETURN), which becomes a gaze::Error naming the call and rank;
+// every collective runs under a CollectiveWatchdog so that a dead or hung
+// peer ends the job instead of blocking it forever.
+#include <memory>
+#include <string>
+
+#include "train/collective_watchdog.h"
+#include "train/communicator.h"
+
+namespace gaze::train {
+
+// True when this process was started by an MPI launcher (mpirun, srun with
+// PMI/PMIx), so that a plain `train` never needs MPI at run time.
+bool launched_by_mpi();
+
+class MpiCommunicator final : public Communicator {
+ public:
+  // Initializes MPI; one instance per process (MPI cannot be initialized twice).
+  explicit MpiCommunicator(double collective_timeout_seconds);
+  // Finalizes MPI after a normal run; after abort() the process is gone.
+  ~MpiCommunicator() override;
+  MpiCommunicator(const MpiCommunicator&) = delete;
+  MpiCommunicator& operator=(const MpiCommunicator&) = delete;
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  // Rank among the processes on this machine (which GPU or socket to use).
+  int local_rank() const { return local_rank_; }
+
+  void all_reduce_average(float* data, size_t count) override;
+  void all_reduce_sum(double* data, size_t count) override;
+  void broadcast(float* data, size_t count, int root) override;
+  void check_same(const std::string& what, unsigned long long value) override;
+
+  // Ends every rank of the job (after one rank failed alone, so that the
+  // others do not wait for it in their next collective).
+  [[noreturn]] void abort(int exit_code);
+
+ private:
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
+  std::unique_ptr<CollectiveWatchdog> watchdog_;
+};
+
+}  // namespace gaze::train
