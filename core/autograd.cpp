@@ -11,10 +11,14 @@ namespace gaze {
 namespace {
 thread_local bool g_grad_enabled = true;
 
-// grad += g, allocating grad on first use.
-void accumulate(std::shared_ptr<TensorImpl>& grad, const Tensor& g) {
+// grad += g, allocating grad on first use. A fresh gradient that nobody else
+// references is adopted as is instead of copied: most backward functions
+// return new tensors, and copying every activation gradient costs time and memory.
+void accumulate(std::shared_ptr<TensorImpl>& grad, Tensor g) {
   if (!grad) {
-    grad = g.clone().impl_ptr();
+    const bool sole_owner = g.impl_ptr().use_count() == 1 && g.impl()->storage.use_count() == 1 &&
+                            g.is_contiguous() && !g.impl()->grad_fn && !g.impl()->requires_grad;
+    grad = sole_owner ? g.impl_ptr() : g.clone().impl_ptr();
     return;
   }
   Tensor existing(grad);
@@ -96,9 +100,9 @@ void Tensor::backward() const {
       GAZE_CHECK(grads[i].shape() == input.shape(), "op '", node->op, "' produced a gradient of shape ",
                  to_string(grads[i].shape()), " for an input of shape ", to_string(input.shape()));
       if (input.grad_fn()) {
-        accumulate(pending[input.grad_fn().get()], grads[i]);
+        accumulate(pending[input.grad_fn().get()], std::move(grads[i]));
       } else {
-        accumulate(input.impl()->grad, grads[i]);
+        accumulate(input.impl()->grad, std::move(grads[i]));
       }
     }
     // Free the saved activations now: peak memory falls as backward proceeds.

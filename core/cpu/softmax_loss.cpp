@@ -40,8 +40,10 @@ void CpuBackend::log_softmax_forward(const Tensor& x, Tensor& y) {
     const float top = *std::max_element(in, in + cols);
     double total = 0;
     for (int64_t c = 0; c < cols; ++c) total += std::exp(static_cast<double>(in[c] - top));
-    const float log_total = static_cast<float>(std::log(total)) + top;
-    for (int64_t c = 0; c < cols; ++c) out[c] = in[c] - log_total;
+    // (x - top) - log(total), not x - (top + log(total)): adding a large top
+    // to log(total) first would round away its digits.
+    const float log_total = static_cast<float>(std::log(total));
+    for (int64_t c = 0; c < cols; ++c) out[c] = (in[c] - top) - log_total;
   }
 }
 

@@ -7,7 +7,10 @@ namespace gaze::ops {
 using namespace detail;
 
 int64_t conv_output_size(int64_t input, int kernel, int stride, int pad) {
-  return (input + 2 * pad - kernel) / stride + 1;
+  // A window larger than the padded input fits nowhere: 0, not the 1 that
+  // C++'s truncating division of a negative span would give.
+  const int64_t span = input + 2 * pad - kernel;
+  return span < 0 ? 0 : span / stride + 1;
 }
 
 Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const Conv2dGeometry& g) {
