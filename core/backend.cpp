@@ -20,8 +20,8 @@ bool cuda_backend_available() { return g_cuda_backend != nullptr; }
 Backend& backend_for(Device device) {
   if (device.is_cpu()) return cpu_backend();
   GAZE_CHECK(g_cuda_backend != nullptr, "tensor on ", device.str(),
-             " but this gaze build has no CUDA backend (configure with -DGAZE_CUDA=ON on a "
-             "machine with the CUDA toolkit)");
+             " but no CUDA backend is registered: this build has none (configure with -DGAZE_CUDA=ON), "
+             "no GPU or driver was found, or the program did not call gaze::init_runtime()");
   return *g_cuda_backend;
 }
 

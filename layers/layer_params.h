@@ -30,6 +30,8 @@ class LayerParams {
   void reject_unknown(const std::set<std::string>& known) const;
 
   const std::string& layer_name() const { return layer_; }
+  // The model names unnamed layers ("conv2") after parsing; messages follow.
+  void set_layer_name(std::string name) { layer_ = std::move(name); }
   // "layer 'conv1' (model.yaml:12)": the prefix of every message about this layer.
   std::string context(const std::string& key = "") const;
   const nlohmann::json& values() const { return values_; }

@@ -20,9 +20,17 @@ Model::Model(const Shape& input_shape, std::vector<LayerSpec> specs, uint64_t se
     GAZE_CHECK(d > 0, "model: input shape ", to_string(input_shape), " must be positive");
   Rng rng(seed);
   std::map<std::string, int> type_counts;
+  std::set<std::string> explicit_names;
+  for (const LayerSpec& spec : specs)
+    if (!spec.name.empty()) explicit_names.insert(spec.name);
   std::map<std::string, Shape> shapes{{kInputName, input_shape}};
   for (LayerSpec& spec : specs) {
-    if (spec.name.empty()) spec.name = spec.type + std::to_string(++type_counts[spec.type]);
+    // Generated names skip any name the user wrote, so "conv2" never collides.
+    while (spec.name.empty()) {
+      const std::string candidate = spec.type + std::to_string(++type_counts[spec.type]);
+      if (!explicit_names.count(candidate)) spec.name = candidate;
+    }
+    spec.params.set_layer_name(spec.name);
     const std::string where = spec.params.context();
     bool plain = !spec.name.empty();
     for (char c : spec.name) plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-');

@@ -95,6 +95,9 @@ void read_train(ConfigReader train, TrainConfig& config) {
   config.data.seed = config.seed;
   config.threads = train.integer("threads", 0);
   config.devices = train.text("devices", "cpu");
+  config.check_replicas = train.boolean("check_replicas", false);
+  config.collective_timeout_s = train.number("collective_timeout_s", 300);
+  if (config.collective_timeout_s <= 0) train.fail("collective_timeout_s", "must be positive (seconds)");
   train.finish();
 }
 
@@ -176,6 +179,8 @@ std::string to_yaml(const TrainConfig& config) {
   train["seed"] = config.seed;
   train["threads"] = config.threads;
   train["devices"] = config.devices;
+  train["check_replicas"] = config.check_replicas;
+  train["collective_timeout_s"] = config.collective_timeout_s;
   YAML::Node checkpoint = root["checkpoint"];
   checkpoint["monitor"] = config.monitor;
   checkpoint["save_best_only"] = config.save_best_only;

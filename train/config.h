@@ -43,7 +43,9 @@ struct TrainConfig {
   int patience = 0;  // early stopping after this many epochs without improvement; 0 = off
   uint64_t seed = 42;
   int threads = 0;   // 0 = all cores (OMP default)
-  std::string devices = "cpu";
+  std::string devices = "cpu";  // cpu | cuda | cuda:N | cuda:0,1,... | all (one worker per GPU)
+  bool check_replicas = false;   // debug: compare a parameter checksum across ranks every epoch
+  double collective_timeout_s = 300;  // a rank waiting longer in one all-reduce ends the job
   std::string monitor = "val_acc";
   bool save_best_only = true;
   YAML::Node resolved;  // the config after --set overrides, for config.yaml

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/error.h"
+#include "cuda/runtime.h"
 #include "train/evaluate.h"
 
 int main(int argc, char** argv) {
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   app.add_option("--device", device, "cpu, cuda or cuda:N");
   app.add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
+  gaze::init_runtime();
   try {
     const gaze::train::Evaluation e = gaze::train::evaluate_checkpoint(checkpoint, data_dir, split, batch, device);
     if (json) {

@@ -35,12 +35,6 @@ void in_chunks(size_t count, Call call) {
 
 }  // namespace
 
-bool launched_by_mpi() {
-  for (const char* variable : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK", "PMI_RANK", "MPI_LOCALNRANKS"})
-    if (std::getenv(variable)) return true;
-  return false;
-}
-
 MpiCommunicator::MpiCommunicator(double collective_timeout_seconds) {
   int initialized = 0;
   MPI_Initialized(&initialized);
@@ -87,6 +81,14 @@ void MpiCommunicator::broadcast(float* data, size_t count, int root) {
   in_chunks(count, [&](size_t offset, int n) {
     check_mpi(MPI_Bcast(data + offset, n, MPI_FLOAT, root, MPI_COMM_WORLD), "MPI_Bcast", rank_, size_);
   });
+}
+
+void MpiCommunicator::broadcast_text(std::string& text, int root) {
+  CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Bcast (a text from one rank)");
+  int length = static_cast<int>(text.size());
+  check_mpi(MPI_Bcast(&length, 1, MPI_INT, root, MPI_COMM_WORLD), "MPI_Bcast of a text length", rank_, size_);
+  text.resize(static_cast<size_t>(length));
+  check_mpi(MPI_Bcast(text.data(), length, MPI_CHAR, root, MPI_COMM_WORLD), "MPI_Bcast of a text", rank_, size_);
 }
 
 void MpiCommunicator::check_same(const std::string& what, unsigned long long value) {

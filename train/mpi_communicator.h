@@ -13,10 +13,6 @@
 
 namespace gaze::train {
 
-// True when this process was started by an MPI launcher (mpirun, srun with
-// PMI/PMIx), so that a plain `train` never needs MPI at run time.
-bool launched_by_mpi();
-
 class MpiCommunicator final : public Communicator {
  public:
   // Initializes MPI; one instance per process (MPI cannot be initialized twice).
@@ -35,6 +31,8 @@ class MpiCommunicator final : public Communicator {
   void all_reduce_sum(double* data, size_t count) override;
   void broadcast(float* data, size_t count, int root) override;
   void check_same(const std::string& what, unsigned long long value) override;
+  // Every rank gets root's text (the NCCL unique id of GPU ranks).
+  void broadcast_text(std::string& text, int root);
 
   // Ends every rank of the job (after one rank failed alone, so that the
   // others do not wait for it in their next collective).

@@ -15,6 +15,7 @@
 #include "layers/model_yaml.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
+#include "train/parameter_arena.h"
 #include "train/progress.h"
 #include "train/schedule.h"
 
@@ -141,28 +142,23 @@ void average_buffers(Model& model, Communicator& comm) {
   }
 }
 
-void average_gradients(Model& model, Communicator& comm) {
+// Rank 0's buffers (BatchNorm running statistics) start every replica;
+// parameters go through the arena.
+void broadcast_buffers(Model& model, Communicator& comm) {
   if (comm.size() == 1) return;
-  for (auto& [name, param] : model.named_parameters()) {
-    Tensor grad = param.grad();
-    if (!grad.defined()) {  // a parameter unused this step still takes part in the reduction
-      grad = Tensor::zeros(param.shape(), param.device());
-      Tensor(param).set_grad(grad);
-    }
-    Tensor host = grad.to(Device::cpu());
-    comm.all_reduce_average(host.data(), static_cast<size_t>(host.numel()));
-    grad.copy_from(host);
-  }
-}
-
-void broadcast_parameters(Model& model, Communicator& comm) {
-  if (comm.size() == 1) return;
-  for (auto& [name, tensor] : model.named_state()) {
+  for (auto& [name, tensor] : model.named_buffers()) {
     Tensor host = tensor.to(Device::cpu());
     comm.broadcast(host.data(), static_cast<size_t>(host.numel()), 0);
     Tensor target = tensor;
     target.copy_from(host);
   }
+}
+
+// Ranks started with different configs (or a different world size than they
+// believe) would train different models in lockstep without any error.
+void check_same_config(const TrainConfig& config, Communicator& comm) {
+  const std::string text = to_yaml(config) + "world_size: " + std::to_string(comm.size()) + "\n";
+  comm.check_same("the resolved config (config.yaml after --set overrides)", fnv1a_64(text.data(), text.size()));
 }
 
 }  // namespace
@@ -181,6 +177,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   const bool verbose = options.verbose && root;
   if (config.threads > 0) omp_set_num_threads(config.threads);
   const Device device = Device::parse(options.device.empty() ? config.devices : options.device);
+  check_same_config(config, comm);
 
   Model model = model_from_yaml(config.model, config.file, config.seed);
   const data::DataConfig data_config = model_data_config(config, model);
@@ -195,7 +192,9 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   GAZE_CHECK(!data.val_indices.empty(), "no validation images: set data.val_split > 0 or data.val_root, since "
              "checkpoints are kept by validation accuracy");
   model.to(device);
-  broadcast_parameters(model, comm);
+  ParameterArena arena(model);
+  arena.broadcast_parameters(comm);
+  broadcast_buffers(model, comm);
 
   const int world = comm.size();
   const double base_lr = config.optimizer.lr * (config.lr_scaling == "linear" ? world : 1);
@@ -264,7 +263,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     while (auto b = train_loader.next()) {
       lr = learning_rate(config.schedule, base_lr, epoch + static_cast<double>(done) / batches, config.epochs);
       const uint64_t step = static_cast<uint64_t>(epoch) * batches + done;
-      model.zero_grad();
+      arena.zero_grad();
       model.forward(images_of(*b, device), ForwardContext{true, splitmix64(config.seed ^ (step + 1))});
       const Tensor logits = model.activation(model.logits_name());
       const Tensor loss = ops::cross_entropy(logits, labels_of(*b, device), static_cast<float>(config.label_smoothing));
@@ -274,7 +273,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       GAZE_CHECK(finite == 0, "the training loss became ", loss_value, " at epoch ", epoch + 1, ", step ", done + 1,
                  ": training stopped; best.safetensors is untouched. Try a lower train.lr or a warmup.");
       loss.backward();
-      average_gradients(model, comm);
+      arena.average_gradients(comm);
       optimizer.step(static_cast<float>(lr));
       totals.loss_sum += loss_value * b->n;
       totals.correct += count_correct(logits, b->labels);
@@ -305,6 +304,9 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       }
     }
     progress.finish();
+    if (config.check_replicas)
+      comm.check_same("the parameters after epoch " + std::to_string(epoch + 1) + " (train.check_replicas)",
+                      arena.parameter_checksum());
     average_buffers(model, comm);
     const Totals val = validate(model, val_loader, device, comm);
     double train_sums[3] = {totals.loss_sum, totals.correct, totals.seen};

@@ -1,6 +1,8 @@
-// Convolution on the CPU: im2col + one BLAS GEMM per image, images spread
-// over OpenMP threads (OpenBLAS runs single-threaded inside a parallel region,
-// so the two levels of threading do not fight).
+// Convolution on the CPU. 3x3 stride-1 padding-1 layers with enough input
+// channels use Winograd F(2x2, 3x3) (core/cpu/winograd.h); everything else
+// uses im2col + one BLAS GEMM per image, images spread over OpenMP threads
+// (OpenBLAS runs single-threaded inside a parallel region, so the two levels
+// of threading do not fight).
 #include <cblas.h>
 #include <omp.h>
 
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/cpu/winograd.h"
 
 namespace gaze {
 
@@ -22,6 +25,42 @@ struct ConvShape {
 
 ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& y) {
   return {x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), w.dim(3), y.dim(2), y.dim(3)};
+}
+
+// Winograd's 16 GEMMs reduce over the input channels only (K = channels),
+// im2col's over 9 x channels: for an RGB input layer K = 3 would leave the
+// GEMMs all overhead, so such thin layers keep im2col.
+constexpr int64_t kWinogradMinChannels = 8;
+
+bool use_winograd(const ConvShape& s, const Tensor& w, const Conv2dGeometry& g) {
+  return s.channels >= kWinogradMinChannels && cpu::winograd_applies(w, g);
+}
+
+cpu::WinogradShape winograd_shape(const ConvShape& s, int64_t batch) {
+  return {batch, s.channels, s.out_channels, s.height, s.width};
+}
+
+void add_bias(const float* bias, int64_t batch, int64_t channels, int64_t pixels, float* y) {
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < channels; ++o) {
+      float* plane = y + (n * channels + o) * pixels;
+      for (int64_t p = 0; p < pixels; ++p) plane[p] += bias[o];
+    }
+}
+
+// grad_b[o] = sum of grad_y over images and pixels, in a fixed order.
+void bias_gradient(const float* grad_y, int64_t batch, int64_t channels, int64_t pixels,
+                   float* grad_b) {
+#pragma omp parallel for schedule(static)
+  for (int64_t o = 0; o < channels; ++o) {
+    double acc = 0;
+    for (int64_t n = 0; n < batch; ++n) {
+      const float* plane = grad_y + (n * channels + o) * pixels;
+      for (int64_t p = 0; p < pixels; ++p) acc += plane[p];
+    }
+    grad_b[o] = static_cast<float>(acc);
+  }
 }
 
 bool is_pointwise(const ConvShape& s, const Conv2dGeometry& g) {
@@ -82,6 +121,11 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
   const float* pw = w.data();
   const float* pb = b.defined() ? b.data() : nullptr;
   float* py = y.data();
+  if (use_winograd(s, w, g)) {
+    cpu::winograd_forward(px, pw, winograd_shape(s, batch), py);
+    if (pb) add_bias(pb, batch, s.out_channels, s.out_pixels(), py);
+    return;
+  }
   const int64_t image_size = s.channels * s.height * s.width;
   const int64_t out_size = s.out_channels * s.out_pixels();
 #pragma omp parallel
@@ -118,6 +162,13 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   const float* px = x.data();
   const float* pw = w.data();
   const float* pgy = grad_y.data();
+  if (use_winograd(s, w, g)) {
+    const cpu::WinogradShape ws = winograd_shape(s, batch);
+    if (grad_x.defined()) cpu::winograd_backward_data(pgy, pw, ws, grad_x.data());
+    if (grad_w.defined()) cpu::winograd_backward_weights(px, pgy, ws, grad_w.data());
+    if (grad_b.defined()) bias_gradient(pgy, batch, s.out_channels, s.out_pixels(), grad_b.data());
+    return;
+  }
   const int64_t image_size = s.channels * s.height * s.width;
   const int64_t out_size = s.out_channels * s.out_pixels();
   const int64_t k = s.columns_rows();

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/cpu/block_cache.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/error.h"
 #include "core/kernels/elementwise_math.h"
@@ -10,14 +11,15 @@
 namespace gaze {
 
 float* CpuBackend::allocate(int64_t count, int) {
-  // 64-byte alignment: full AVX-512 vectors and no false sharing between threads.
-  const size_t bytes = ((static_cast<size_t>(count) * sizeof(float) + 63) / 64) * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
-  return static_cast<float*>(p);
+  const size_t bytes = static_cast<size_t>(count) * sizeof(float);
+  try {
+    return static_cast<float*>(cpu::host_block_cache().acquire(bytes));
+  } catch (const std::bad_alloc&) {
+    throw Error("out of host memory allocating " + std::to_string(bytes) + " bytes");
+  }
 }
 
-void CpuBackend::release(float* data, int) { std::free(data); }
+void CpuBackend::release(float* data, int) { cpu::host_block_cache().release(data); }
 
 void CpuBackend::copy_host(float* device_data, const float* host_data, int64_t count, bool to_device) {
   if (to_device) {
@@ -55,7 +57,7 @@ void CpuBackend::make_contiguous(const Tensor& src, Tensor& dst) {
 void CpuBackend::fill(Tensor& t, float value) {
   float* p = t.data();
   const int64_t n = t.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) p[i] = value;
 }
 
@@ -63,7 +65,7 @@ void CpuBackend::add(const Tensor& a, const Tensor& b, Tensor& out) {
   const float *pa = a.data(), *pb = b.data();
   float* po = out.data();
   const int64_t n = out.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) po[i] = pa[i] + pb[i];
 }
 
@@ -71,7 +73,7 @@ void CpuBackend::mul(const Tensor& a, const Tensor& b, Tensor& out) {
   const float *pa = a.data(), *pb = b.data();
   float* po = out.data();
   const int64_t n = out.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) po[i] = pa[i] * pb[i];
 }
 
@@ -79,14 +81,14 @@ void CpuBackend::axpy(float alpha, const Tensor& x, Tensor& y) {
   const float* px = x.data();
   float* py = y.data();
   const int64_t n = y.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) py[i] += alpha * px[i];
 }
 
 void CpuBackend::scale(Tensor& x, float alpha) {
   float* p = x.data();
   const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) p[i] *= alpha;
 }
 
@@ -94,8 +96,15 @@ void CpuBackend::leaky_relu_forward(const Tensor& x, float slope, Tensor& y) {
   const float* px = x.data();
   float* py = y.data();
   const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) py[i] = math::leaky_relu(px[i], slope);
+#pragma omp parallel for simd schedule(static) firstprivate(slope) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    // math::leaky_relu written branch-free (equal up to the sign of zero):
+    // GCC compiles the ternary form to a scalar branch, since trapping math
+    // forbids speculating the product; firstprivate keeps slope in a register.
+    const float v = px[i];
+    const float positive = v > 0 ? v : 0.0f, negative = v > 0 ? 0.0f : v;
+    py[i] = positive + slope * negative;
+  }
 }
 
 void CpuBackend::leaky_relu_backward(const Tensor& x, const Tensor& grad_y, float slope,
@@ -103,14 +112,17 @@ void CpuBackend::leaky_relu_backward(const Tensor& x, const Tensor& grad_y, floa
   const float *px = x.data(), *pg = grad_y.data();
   float* po = grad_x.data();
   const int64_t n = x.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) po[i] = math::leaky_relu_grad(px[i], pg[i], slope);
+#pragma omp parallel for simd schedule(static) firstprivate(slope) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) {
+    const float factor = px[i] > 0 ? 1.0f : slope;  // a select of registers vectorizes
+    po[i] = factor * pg[i];
+  }
 }
 
 void CpuBackend::dropout_mask(Tensor& mask, float drop, uint64_t seed) {
   float* p = mask.data();
   const int64_t n = mask.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) p[i] = math::dropout_keep(seed, static_cast<uint64_t>(i), drop);
 }
 
@@ -129,7 +141,7 @@ void CpuBackend::sgd_update(Tensor& param, const Tensor& grad, Tensor& velocity,
   float* vel = velocity.data();
   const float* g = grad.data();
   const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) math::sgd_update(p[i], g[i], vel[i], lr, momentum, weight_decay, nesterov);
 }
 
@@ -141,7 +153,7 @@ void CpuBackend::adam_update(Tensor& param, const Tensor& grad, Tensor& m, Tenso
   float* pv = v.data();
   const float* g = grad.data();
   const int64_t n = param.numel();
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i)
     math::adam_update(p[i], g[i], pm[i], pv[i], lr, beta1, beta2, eps, weight_decay, decoupled,
                       bias_correction1, bias_correction2);

@@ -27,6 +27,52 @@ Window window(int64_t oy, int64_t ox, const Pool2dGeometry& g, int64_t in_h, int
           std::max<int64_t>(x0, 0), std::min<int64_t>(x0 + g.kernel_w, in_w)};
 }
 
+// The common max-pool: non-overlapping 2x2 windows. Each input pixel is in at
+// most one window, so backward writes every gradient once instead of
+// zero-filling the plane and scattering into it.
+bool is_2x2_tiling(const Pool2dGeometry& g) {
+  return g.kernel_h == 2 && g.kernel_w == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_h == 0 &&
+         g.pad_w == 0;
+}
+
+// One plane of 2x2 max-pool forward, in the generic loop's order of
+// comparisons (so NaN handling matches): max(max(max(-inf, a), b), c), d).
+void max_pool_2x2_forward_plane(const float* in, const Planes& s, float* out) {
+  for (int64_t oy = 0; oy < s.out_h; ++oy) {
+    const float* top = in + 2 * oy * s.in_w;
+    const float* bottom = top + s.in_w;
+    for (int64_t ox = 0; ox < s.out_w; ++ox) {
+      float best = std::max(-std::numeric_limits<float>::infinity(), top[2 * ox]);
+      best = std::max(best, top[2 * ox + 1]);
+      best = std::max(best, bottom[2 * ox]);
+      out[oy * s.out_w + ox] = std::max(best, bottom[2 * ox + 1]);
+    }
+  }
+}
+
+// One plane of 2x2 max-pool backward: the gradient goes to the first of
+// (top-left, top-right, bottom-left, bottom-right) equal to the max.
+void max_pool_2x2_backward_plane(const float* in, const float* out, const float* gy, const Planes& s,
+                                 float* gx) {
+  for (int64_t oy = 0; oy < s.out_h; ++oy) {
+    const float* top = in + 2 * oy * s.in_w;
+    const float* bottom = top + s.in_w;
+    float* gtop = gx + 2 * oy * s.in_w;
+    float* gbottom = gtop + s.in_w;
+    for (int64_t ox = 0; ox < s.out_w; ++ox) {
+      const float best = out[oy * s.out_w + ox], grad = gy[oy * s.out_w + ox];
+      const bool a = top[2 * ox] == best, b = !a && top[2 * ox + 1] == best;
+      const bool c = !a && !b && bottom[2 * ox] == best, d = !a && !b && !c && bottom[2 * ox + 1] == best;
+      gtop[2 * ox] = a ? grad : 0.0f;
+      gtop[2 * ox + 1] = b ? grad : 0.0f;
+      gbottom[2 * ox] = c ? grad : 0.0f;
+      gbottom[2 * ox + 1] = d ? grad : 0.0f;
+    }
+    for (int64_t ix = 2 * s.out_w; ix < s.in_w; ++ix) gtop[ix] = gbottom[ix] = 0.0f;  // odd width
+  }
+  std::fill(gx + 2 * s.out_h * s.in_w, gx + s.in_h * s.in_w, 0.0f);  // odd height
+}
+
 }  // namespace
 
 void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Tensor& y) {
@@ -35,6 +81,10 @@ void CpuBackend::max_pool2d_forward(const Tensor& x, const Pool2dGeometry& g, Te
   for (int64_t plane = 0; plane < s.count; ++plane) {
     const float* in = x.data() + plane * s.in_h * s.in_w;
     float* out = y.data() + plane * s.out_h * s.out_w;
+    if (is_2x2_tiling(g)) {
+      max_pool_2x2_forward_plane(in, s, out);
+      continue;
+    }
     for (int64_t oy = 0; oy < s.out_h; ++oy)
       for (int64_t ox = 0; ox < s.out_w; ++ox) {
         const Window win = window(oy, ox, g, s.in_h, s.in_w);
@@ -55,6 +105,10 @@ void CpuBackend::max_pool2d_backward(const Tensor& x, const Tensor& y, const Ten
     const float* out = y.data() + plane * s.out_h * s.out_w;
     const float* gy = grad_y.data() + plane * s.out_h * s.out_w;
     float* gx = grad_x.data() + plane * s.in_h * s.in_w;
+    if (is_2x2_tiling(g)) {
+      max_pool_2x2_backward_plane(in, out, gy, s, gx);
+      continue;
+    }
     std::fill(gx, gx + s.in_h * s.in_w, 0.0f);
     for (int64_t oy = 0; oy < s.out_h; ++oy)
       for (int64_t ox = 0; ox < s.out_w; ++ox) {

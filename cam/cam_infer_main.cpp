@@ -1,0 +1,44 @@
+// cam-infer: class activation maps (and the other attribution methods) for
+// images, from a gaze checkpoint. All the work is in cam/infer.h.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cam/infer.h"
+#include "core/error.h"
+#include "cuda/runtime.h"
+
+int main(int argc, char** argv) {
+  gaze::init_runtime();
+  gaze::cam::InferOptions options;
+  std::string method = "cam";
+  CLI::App app{"Explain a gaze classifier's predictions with class activation maps"};
+  app.add_option("--checkpoint", options.checkpoint, "gaze checkpoint (best.safetensors)")->required();
+  std::string methods;
+  for (const std::string& name : gaze::cam::method_names()) methods += (methods.empty() ? "" : ", ") + name;
+  app.add_option("--method", method, "attribution method: " + methods)->capture_default_str();
+  app.add_option("--class", options.target_class, "class to explain (a class name or 'all'; default: top-1)");
+  app.add_option("--layer", options.method.layer,
+                 "conv layer for gradcam, gradcam++ and scorecam (default: the layer before global average pooling)");
+  app.add_option("--out", options.out_dir, "output folder")->capture_default_str();
+  app.add_flag("--save-raw", options.save_raw, "also write the unnormalized map as <stem>.<method>.npy");
+  app.add_flag("--bbox", options.bbox, "box the largest region above the threshold of the map's maximum");
+  app.add_option("--box-threshold", options.box_threshold, "box threshold, a fraction of the map's maximum")
+      ->capture_default_str();
+  app.add_flag("--json", options.json, "print one JSON object per image (and the metrics) instead of text");
+  app.add_flag("--report", options.report, "write index.html, a gallery that opens offline");
+  app.add_flag("--metrics", options.metrics,
+               "Average Drop, Increase in Confidence, deletion/insertion AUC and the randomization sanity check");
+  app.add_option("--batch", options.batch, "images per forward pass")->capture_default_str();
+  app.add_option("inputs", options.inputs, "image files or folders")->required();
+  CLI11_PARSE(app, argc, argv);
+  try {
+    options.method.method = gaze::cam::parse_method(method);
+    return gaze::cam::run_cam_infer(options, std::cout, std::cerr);
+  } catch (const gaze::Error& e) {
+    std::cerr << "cam-infer: error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "cam-infer: unexpected error: " << e.what() << "\n";
+    return 3;
+  }
+}
