@@ -47,6 +47,7 @@ Model::Model(const Shape& input_shape, std::vector<LayerSpec> specs, uint64_t se
                " input(s), got ", count);
     std::vector<Shape> in_shapes;
     for (const std::string& input : inputs) {
+      last_use_[input] = layers_.size();
       const auto found = shapes.find(input);
       GAZE_CHECK(found != shapes.end(), where, ": input '", input,
                  "' is not the model input or an earlier layer");
@@ -103,6 +104,9 @@ Tensor Model::forward(const Tensor& x, const ForwardContext& context) {
     std::vector<Tensor> inputs;
     for (const std::string& name : inputs_[i]) inputs.push_back(activations_.at(name));
     activations_[layers_[i]->name()] = layers_[i]->forward(inputs, context);
+    if (kept_.empty()) continue;
+    for (const std::string& name : inputs_[i])
+      if (last_use_.at(name) == i && !kept_.count(name)) activations_.erase(name);
   }
   return activations_.at(output_name());
 }
@@ -131,10 +135,19 @@ std::string Model::logits_name() const {
   return output_name();
 }
 
+void Model::keep_only_activations(const std::vector<std::string>& names) {
+  kept_.clear();
+  for (const std::string& name : names) {
+    if (name != kInputName) layer(name);  // throws for unknown names
+    kept_.insert(name);
+  }
+  if (!kept_.empty()) kept_.insert(output_name());
+}
+
 Tensor Model::activation(const std::string& name) const {
   const auto found = activations_.find(name);
   GAZE_CHECK(found != activations_.end(), "model: no activation for '", name,
-             "' (no such layer, or forward() has not run yet)");
+             "' (no such layer, forward() has not run yet, or keep_only_activations() dropped it)");
   return found->second;
 }
 

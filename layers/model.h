@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,10 @@ class Model {
   // Output of `name` in the most recent forward() (keeps its autograd node,
   // so retain_grad() on it before backward() gives d loss / d activation).
   Tensor activation(const std::string& name) const;
+  // By default forward() keeps every layer's output readable. Training keeps
+  // only the ones it reads (the logits): the others are dropped after their
+  // last use, so memory holds just what backward needs. Empty = keep all.
+  void keep_only_activations(const std::vector<std::string>& names);
 
   // "<layer>.<param>" names, in layer order.
   NamedTensors named_parameters() const;
@@ -77,6 +82,8 @@ class Model {
   std::vector<Shape> output_shapes_;
   std::map<std::string, size_t> index_;
   std::map<std::string, Tensor> activations_;
+  std::map<std::string, size_t> last_use_;  // index of the last layer reading each output
+  std::set<std::string> kept_;              // empty: keep all
   Device device_;
 };
 

@@ -82,6 +82,7 @@ class Trainer {
     for (auto& [name, param] : model.named_parameters())
       velocity_.push_back(Tensor::zeros(param.shape(), param.device()));
     logits_ = model.logits_name();
+    model.keep_only_activations({logits_});  // as the trainer does
   }
 
   void step(std::vector<LayerTiming>* timings) {

@@ -180,6 +180,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   check_same_config(config, comm);
 
   Model model = model_from_yaml(config.model, config.file, config.seed);
+  model.keep_only_activations({model.logits_name()});  // the rest is freed as backward no longer needs it
   const data::DataConfig data_config = model_data_config(config, model);
   data::validate(data_config);
   DataSetup data = prepare_data(config, data_config, verbose);

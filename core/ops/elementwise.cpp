@@ -55,10 +55,14 @@ Tensor leaky_relu(const Tensor& x_in, float negative_slope) {
   const Tensor x = x_in.contiguous();
   Tensor y = Tensor::empty(x.shape(), x.device());
   backend(x).leaky_relu_forward(x, negative_slope, y);
+  // For slope >= 0, y > 0 exactly where x > 0, so backward can read the
+  // output instead of the input: the input (often a BatchNorm output) is then
+  // freed after forward, as with PyTorch's in-place ReLU.
+  const Tensor saved = negative_slope >= 0 ? y.detach() : x;
   return record(negative_slope == 0 ? "relu" : "leaky_relu", y, {x_in},
-                [x, negative_slope](const Tensor& g) {
-                  Tensor grad = Tensor::empty(x.shape(), x.device());
-                  backend(x).leaky_relu_backward(x, g.contiguous(), negative_slope, grad);
+                [saved, negative_slope](const Tensor& g) {
+                  Tensor grad = Tensor::empty(saved.shape(), saved.device());
+                  backend(saved).leaky_relu_backward(saved, g.contiguous(), negative_slope, grad);
                   return std::vector<Tensor>{grad};
                 });
 }

@@ -144,6 +144,10 @@ TEST_CASE("conv2d matches a direct-loop convolution", "[ops][conv]") {
       {{2, 3, 7, 6}, {4, 3, 3, 3}, {1, 1, 0, 0}, true},  {{2, 3, 7, 6}, {4, 3, 3, 3}, {2, 2, 1, 1}, false},
       {{1, 2, 6, 7}, {3, 2, 2, 3}, {1, 2, 1, 0}, true},  {{3, 4, 5, 5}, {2, 4, 1, 1}, {1, 1, 0, 0}, true},
       {{1, 4, 5, 5}, {2, 4, 1, 1}, {2, 2, 0, 0}, false}, {{2, 1, 8, 8}, {2, 1, 5, 5}, {3, 3, 2, 2}, true},
+      // 3x3, stride 1, padding 1 and >= 8 input channels: the Winograd path,
+      // with odd sizes (partial tiles) and a one-pixel image.
+      {{3, 8, 5, 7}, {5, 8, 3, 3}, {1, 1, 1, 1}, true},  {{2, 32, 16, 16}, {64, 32, 3, 3}, {1, 1, 1, 1}, false},
+      {{1, 9, 1, 1}, {4, 9, 3, 3}, {1, 1, 1, 1}, true},  {{2, 16, 9, 4}, {3, 16, 3, 3}, {1, 1, 1, 1}, false},
   };
   for (const Case& c : cases) {
     const Tensor x = Tensor::randn(c.x, rng), w = Tensor::randn(c.w, rng);
