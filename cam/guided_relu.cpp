@@ -5,7 +5,6 @@
 // copied in.
 #include <mutex>
 
-#include "cam/backprop.h"
 #include "cam/checkpoint_input.h"
 #include "cam/methods.h"
 #include "core/autograd.h"
@@ -54,15 +53,10 @@ Model guided_copy(const Model& model) {
 }  // namespace
 
 std::vector<Map> guided_backprop_maps(const Model& model, const Tensor& x, const std::vector<int>& targets) {
+  // Guided backprop is the input gradient of the copy whose ReLUs pass only
+  // positive gradients: saliency on that copy.
   Model guided = guided_copy(model);
-  const detail::GradientPass pass = detail::backprop_targets(guided, x, targets, "");
-  std::vector<Map> maps;
-  for (int64_t n = 0; n < x.dim(0); ++n) {
-    Map map(static_cast<int>(x.dim(2)), static_cast<int>(x.dim(3)));
-    map.values = detail::max_abs_over_channels(pass.input_gradient, pass.input_shape, n);
-    maps.push_back(std::move(map));
-  }
-  return maps;
+  return saliency_maps(guided, x, targets);
 }
 
 }  // namespace gaze::cam

@@ -131,27 +131,27 @@ Totals validate(Model& model, data::Loader& loader, Device device, Communicator&
   return {sums[0], sums[1], sums[2]};
 }
 
-// BatchNorm statistics are per replica; ranks agree on their mean before evaluating.
-void average_buffers(Model& model, Communicator& comm) {
-  if (comm.size() == 1) return;
+// Runs a host-memory collective on every buffer (BatchNorm running statistics).
+template <typename Collective>
+void on_buffers(Model& model, Collective collective) {
   for (auto& [name, buffer] : model.named_buffers()) {
     Tensor host = buffer.to(Device::cpu());
-    comm.all_reduce_average(host.data(), static_cast<size_t>(host.numel()));
+    collective(host.data(), static_cast<size_t>(host.numel()));
     Tensor target = buffer;
     target.copy_from(host);
   }
 }
 
-// Rank 0's buffers (BatchNorm running statistics) start every replica;
-// parameters go through the arena.
+// BatchNorm statistics are per replica; ranks agree on their mean before evaluating.
+void average_buffers(Model& model, Communicator& comm) {
+  if (comm.size() == 1) return;
+  on_buffers(model, [&](float* data, size_t count) { comm.all_reduce_average(data, count); });
+}
+
+// Rank 0's buffers start every replica; parameters go through the arena.
 void broadcast_buffers(Model& model, Communicator& comm) {
   if (comm.size() == 1) return;
-  for (auto& [name, tensor] : model.named_buffers()) {
-    Tensor host = tensor.to(Device::cpu());
-    comm.broadcast(host.data(), static_cast<size_t>(host.numel()), 0);
-    Tensor target = tensor;
-    target.copy_from(host);
-  }
+  on_buffers(model, [&](float* data, size_t count) { comm.broadcast(data, count, 0); });
 }
 
 // Ranks started with different configs (or a different world size than they

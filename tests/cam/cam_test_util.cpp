@@ -10,17 +10,6 @@
 
 namespace gaze::cam::testing {
 
-TempDir::TempDir() {
-  std::random_device device;
-  path_ = std::filesystem::temp_directory_path() / ("gaze-cam-test-" + std::to_string(device()));
-  std::filesystem::create_directories(path_);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 Model gap_network(int channels, int size, int classes, uint64_t seed, bool pool) {
   nlohmann::json layers = {
       {{"type", "conv"}, {"name", "conv1"}, {"filters", 6}, {"kernel", 3}, {"padding", 1}},

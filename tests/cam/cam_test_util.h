@@ -6,21 +6,11 @@
 #include <vector>
 
 #include "layers/model.h"
+#include "tests/temp_dir.h"
 
 namespace gaze::cam::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = gaze::test_support::TempDir;
 
 // conv -> bn -> relu -> [maxpool] -> conv -> relu -> gap -> dense -> softmax.
 // `pool` halves the feature map; with size 2 and pool the map is 1x1.

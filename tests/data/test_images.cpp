@@ -8,17 +8,6 @@
 
 namespace gaze::data::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "gaze-data-test-XXXXXX").string();
-  if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 Image pattern_image(int width, int height, int channels, int seed) {
   Image image(width, height, channels);
   for (int y = 0; y < height; ++y)

@@ -6,21 +6,11 @@
 #include <string>
 
 #include "data/image.h"
+#include "tests/temp_dir.h"
 
 namespace gaze::data::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using TempDir = gaze::test_support::TempDir;
 
 // An image whose pixels encode (x, y, channel, seed), so tests can tell
 // samples apart after decoding.
