@@ -37,8 +37,7 @@ std::vector<std::shared_ptr<Node>> reverse_topological(const std::shared_ptr<Nod
   while (!stack.empty()) {
     auto& [node, next_input] = stack.back();
     if (next_input < node->inputs.size()) {
-      const Tensor& input = node->inputs[next_input++];
-      const std::shared_ptr<Node> child = input.defined() ? input.grad_fn() : nullptr;
+      const std::shared_ptr<Node> child = node->inputs[next_input++].grad_fn;
       if (child && visited.insert(child.get()).second) stack.push_back({child, 0});
     } else {
       order.push_back(node);
@@ -62,7 +61,19 @@ Tensor record(const std::string& op, Tensor output, std::vector<Tensor> inputs,
   if (!needs) return output;
   auto node = std::make_shared<Node>();
   node->op = op;
-  node->inputs = std::move(inputs);
+  node->inputs.reserve(inputs.size());
+  for (const Tensor& t : inputs) {
+    Edge edge;
+    if (t.defined() && t.requires_grad()) {
+      edge.shape = t.shape();
+      if (t.grad_fn()) {
+        edge.grad_fn = t.grad_fn();
+      } else {
+        edge.leaf = t.impl_ptr();
+      }
+    }
+    node->inputs.push_back(std::move(edge));
+  }
   node->backward = std::move(backward);
   node->output = output.impl_ptr();
   output.impl()->grad_fn = node;
@@ -95,14 +106,14 @@ void Tensor::backward() const {
     GAZE_CHECK(grads.size() == node->inputs.size(), "op '", node->op, "' returned ",
                grads.size(), " gradients for ", node->inputs.size(), " inputs");
     for (size_t i = 0; i < grads.size(); ++i) {
-      const Tensor& input = node->inputs[i];
-      if (!grads[i].defined() || !input.defined() || !input.requires_grad()) continue;
-      GAZE_CHECK(grads[i].shape() == input.shape(), "op '", node->op, "' produced a gradient of shape ",
-                 to_string(grads[i].shape()), " for an input of shape ", to_string(input.shape()));
-      if (input.grad_fn()) {
-        accumulate(pending[input.grad_fn().get()], std::move(grads[i]));
+      const Edge& input = node->inputs[i];
+      if (!grads[i].defined() || !input.needs_grad()) continue;
+      GAZE_CHECK(grads[i].shape() == input.shape, "op '", node->op, "' produced a gradient of shape ",
+                 to_string(grads[i].shape()), " for an input of shape ", to_string(input.shape));
+      if (input.grad_fn) {
+        accumulate(pending[input.grad_fn.get()], std::move(grads[i]));
       } else {
-        accumulate(input.impl()->grad, std::move(grads[i]));
+        accumulate(input.leaf->grad, std::move(grads[i]));
       }
     }
     // Free the saved activations now: peak memory falls as backward proceeds.

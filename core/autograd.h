@@ -14,10 +14,20 @@
 
 namespace gaze {
 
+// Where an input's gradient goes. An edge holds the input's node, not the
+// input tensor: an intermediate that no backward function saved is freed as
+// soon as the forward pass drops it (BatchNorm's output, once ReLU has run).
+struct Edge {
+  std::shared_ptr<Node> grad_fn;      // the op that produced the input, or null
+  std::shared_ptr<TensorImpl> leaf;   // a leaf requiring a gradient: where it accumulates
+  Shape shape;                        // the gradient must match it
+  bool needs_grad() const { return grad_fn || leaf; }
+};
+
 struct Node {
   using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output)>;
   std::string op;               // for error messages: "conv2d", "relu", ...
-  std::vector<Tensor> inputs;   // grads returned by backward line up with these
+  std::vector<Edge> inputs;     // grads returned by backward line up with these
   BackwardFn backward;          // returns one (possibly undefined) grad per input
   std::weak_ptr<TensorImpl> output;  // weak: the output owns the node, not the reverse
 };

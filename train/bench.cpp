@@ -176,6 +176,7 @@ BenchResult run_bench(const BenchOptions& o) {
   trainer.step(&r.layers);
   cpu::host_block_cache().trim();
   reset_peak_rss();
+  cpu::host_block_cache().reset_peak();
   for (int i = 0; i < o.warmup; ++i) trainer.step(nullptr);
   std::vector<double> times;
   for (int i = 0; i < o.steps; ++i) {
@@ -184,6 +185,9 @@ BenchResult run_bench(const BenchOptions& o) {
     times.push_back(ms_since(start));
   }
   r.peak_rss_mib = peak_rss_mib();
+  const cpu::BlockCache::Stats blocks = cpu::host_block_cache().stats();
+  r.peak_tensor_mib = static_cast<double>(blocks.peak_live_bytes) / (1 << 20);
+  r.arena_mib = static_cast<double>(blocks.extent_bytes) / (1 << 20);
   r.step_ms = median(times);
   r.images_per_s = o.batch / (r.step_ms / 1e3);
   r.train_gflop_per_s = 3.0 * r.forward_gflop_per_image * o.batch / (r.step_ms / 1e3);
@@ -200,7 +204,8 @@ void print_bench(const BenchResult& r, std::ostream& out) {
       << r.forward_gflop_per_image << " GFLOP forward per image), " << std::setprecision(1)
       << 100.0 * r.train_gflop_per_s / r.sgemm_peak_gflop_per_s << "% of sgemm peak "
       << r.sgemm_peak_gflop_per_s << " GFLOP/s\n";
-  out << "  peak memory (VmHWM) " << r.peak_rss_mib << " MiB\n";
+  out << "  peak memory (VmHWM) " << r.peak_rss_mib << " MiB, of which live blocks at most "
+      << r.peak_tensor_mib << " MiB, in an arena of " << r.arena_mib << " MiB\n";
   out << "  " << std::left << std::setw(12) << "layer" << std::setw(11) << "type" << std::right
       << std::setw(12) << "forward ms" << std::setw(13) << "backward ms" << "\n";
   double forward = 0, backward = 0;
@@ -232,6 +237,8 @@ void print_bench_json(const BenchResult& r, std::ostream& out) {
                         {"sgemm_peak_gflop_per_s", r.sgemm_peak_gflop_per_s},
                         {"fraction_of_sgemm_peak", r.train_gflop_per_s / r.sgemm_peak_gflop_per_s},
                         {"peak_rss_mib", r.peak_rss_mib},
+                        {"peak_tensor_mib", r.peak_tensor_mib},
+                        {"arena_mib", r.arena_mib},
                         {"layers", layers}}
              .dump()
       << "\n";

@@ -33,6 +33,8 @@ struct BenchResult {
   double train_gflop_per_s = 0;        // 3x forward FLOPs per step / step time
   double sgemm_peak_gflop_per_s = 0;
   double peak_rss_mib = 0;             // VmHWM of this process
+  double peak_tensor_mib = 0;          // most host blocks live at once (tensors and scratch)
+  double arena_mib = 0;                // what the CPU allocator's arena holds after the steps
   std::vector<LayerTiming> layers;     // from one extra profiled step
 };
 

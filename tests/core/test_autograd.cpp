@@ -77,3 +77,20 @@ TEST_CASE("deep chains do not overflow the stack", "[autograd]") {
   ops::sum(y).backward();
   REQUIRE(x.grad().item() == 1.0f);
 }
+
+TEST_CASE("the tape does not keep intermediates that no backward function saved", "[autograd]") {
+  // scale's backward needs only its factor, and relu saves its output: once
+  // the forward pass drops `scaled`, nothing may hold its memory (as with
+  // BatchNorm's output under ReLU, which would cost a tensor per layer).
+  Tensor x = Tensor::from_vector({4}, {1, -2, 3, -4}).set_requires_grad(true);
+  std::weak_ptr<TensorImpl> scaled_impl;
+  Tensor loss;
+  {
+    const Tensor scaled = ops::scale(x, 2);
+    scaled_impl = scaled.impl_ptr();
+    loss = ops::sum(ops::relu(scaled));
+  }
+  REQUIRE(scaled_impl.expired());
+  loss.backward();
+  REQUIRE(x.grad().to_vector() == std::vector<float>{2, 0, 2, 0});
+}
