@@ -207,6 +207,12 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   if (root) {
     fs::create_directories(out);
     write_file_atomically((out / "config.yaml").string(), to_yaml(config));
+    // The held-out images, one path per line (for cam-infer or evaluate on
+    // exactly the validation set).
+    const data::Dataset& val_set = data.separate_val ? data.val_set : data.train_set;
+    std::string val_files;
+    for (size_t i : data.val_indices) val_files += val_set.samples[i].path + "\n";
+    write_file_atomically((out / "val_files.txt").string(), val_files);
   }
 
   ResumeState state;

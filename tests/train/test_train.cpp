@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/core.h"
 #include "layers/model_file.h"
@@ -105,8 +106,18 @@ TEST_CASE("the tiny task is learned perfectly and leaves all outputs", "[train]"
   REQUIRE(result.history.back().train_acc == 1.0);
   REQUIRE(result.best_val_acc == 1.0);
   REQUIRE(result.history.front().train_loss > result.history.back().train_loss);
-  for (const char* file : {"best.safetensors", "last.safetensors", "metrics.csv", "report.html", "config.yaml"})
+  for (const char* file : {"best.safetensors", "last.safetensors", "metrics.csv", "report.html", "config.yaml",
+                           "val_files.txt"})
     REQUIRE(fs::exists(out / file));
+  // val_files.txt names the held-out images, none twice: IDX records here,
+  // "<images file>#<record>"; image files in a folder dataset.
+  std::ifstream val_list(out / "val_files.txt");
+  std::set<std::string> val_files;
+  for (std::string line; std::getline(val_list, line);) {
+    REQUIRE(fs::is_regular_file(line.substr(0, line.find('#'))));
+    REQUIRE(val_files.insert(line).second);
+  }
+  REQUIRE(!val_files.empty());
   std::ifstream csv(out / "metrics.csv");
   std::string header;
   std::getline(csv, header);
