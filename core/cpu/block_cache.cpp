@@ -75,48 +75,56 @@ size_t BlockCache::take_range(size_t bytes) {
   auto fit = free_by_size_.lower_bound({bytes, 0});
   if (fit != free_by_size_.end()) {
     const auto [length, offset] = *fit;
-    free_by_size_.erase(fit);
-    free_by_offset_.erase(offset);
-    if (length > bytes) {
-      free_by_offset_[offset + bytes] = length - bytes;
-      free_by_size_.insert({length - bytes, offset + bytes});
-    }
+    erase_free(offset, length);
+    if (length > bytes) insert_free(offset + bytes, length - bytes);
     return offset;
   }
   // Nothing fits: grow the extent, starting inside a free range that ends at
   // the extent, if there is one, so that it is not stranded.
-  size_t start = extent_;
-  if (!free_by_offset_.empty()) {
-    const auto last = std::prev(free_by_offset_.end());
-    if (last->first + last->second == extent_) {
-      start = last->first;
-      free_by_size_.erase({last->second, last->first});
-      free_by_offset_.erase(last);
-    }
+  const size_t tail = take_free_tail();
+  const size_t start = tail != kNone ? tail : extent_;
+  if (start + bytes > reserved_) {
+    if (tail != kNone) insert_free(tail, extent_ - tail);
+    return kNone;
   }
-  if (start + bytes > reserved_) return kNone;
   extent_ = start + bytes;
   return start;
 }
 
 void BlockCache::free_range(size_t offset, size_t bytes) {
-  auto next = free_by_offset_.lower_bound(offset);
-  if (next != free_by_offset_.end() && offset + bytes == next->first) {  // merge the right neighbour
-    bytes += next->second;
-    free_by_size_.erase({next->second, next->first});
-    next = free_by_offset_.erase(next);
-  }
+  const auto next = free_by_offset_.lower_bound(offset);
   if (next != free_by_offset_.begin()) {  // merge the left neighbour
-    const auto previous = std::prev(next);
-    if (previous->first + previous->second == offset) {
-      offset = previous->first;
-      bytes += previous->second;
-      free_by_size_.erase({previous->second, previous->first});
-      free_by_offset_.erase(previous);
+    const auto [left, length] = *std::prev(next);
+    if (left + length == offset) {
+      erase_free(left, length);
+      offset = left;
+      bytes += length;
     }
   }
+  if (next != free_by_offset_.end() && offset + bytes == next->first) {  // merge the right neighbour
+    const size_t length = next->second;
+    erase_free(next->first, length);
+    bytes += length;
+  }
+  insert_free(offset, bytes);
+}
+
+void BlockCache::insert_free(size_t offset, size_t bytes) {
   free_by_offset_[offset] = bytes;
   free_by_size_.insert({bytes, offset});
+}
+
+void BlockCache::erase_free(size_t offset, size_t bytes) {
+  free_by_offset_.erase(offset);
+  free_by_size_.erase({bytes, offset});
+}
+
+size_t BlockCache::take_free_tail() {
+  if (free_by_offset_.empty()) return kNone;
+  const auto [offset, length] = *std::prev(free_by_offset_.end());
+  if (offset + length != extent_) return kNone;
+  erase_free(offset, length);
+  return offset;
 }
 
 void BlockCache::count_acquired(size_t bytes) {
@@ -146,14 +154,7 @@ void BlockCache::trim() {
   // The pages of every free range go back to the system (and come back
   // zeroed on the next touch); a free range at the end shrinks the extent.
   for (const auto& [offset, length] : free_by_offset_) madvise(arena_ + offset, length, MADV_DONTNEED);
-  if (!free_by_offset_.empty()) {
-    const auto last = std::prev(free_by_offset_.end());
-    if (last->first + last->second == extent_) {
-      extent_ = last->first;
-      free_by_size_.erase({last->second, last->first});
-      free_by_offset_.erase(last);
-    }
-  }
+  if (const size_t tail = take_free_tail(); tail != kNone) extent_ = tail;
 }
 
 BlockCache::Stats BlockCache::stats() {

@@ -42,7 +42,8 @@ class BlockCache {
   struct Stats {
     size_t live_bytes = 0;       // handed out and not yet released (every size)
     size_t peak_live_bytes = 0;  // the most live at once since reset_peak()
-    size_t extent_bytes = 0;     // arena bytes touched since the last trim(): what it holds
+    size_t extent_bytes = 0;     // the arena's extent: live blocks and free ranges below the
+                                 // highest block (trim() returns the free ranges' pages)
   };
   Stats stats();
   void reset_peak();
@@ -50,7 +51,10 @@ class BlockCache {
  private:
   // With mutex_ held.
   size_t take_range(size_t bytes);  // an arena offset, or kNone
-  void free_range(size_t offset, size_t bytes);
+  void free_range(size_t offset, size_t bytes);  // merges with free neighbours
+  void insert_free(size_t offset, size_t bytes);  // into both indexes
+  void erase_free(size_t offset, size_t bytes);
+  size_t take_free_tail();  // removes the free range ending at the extent: its offset, or kNone
   void count_acquired(size_t bytes);
 
   static constexpr size_t kNone = ~size_t{0};
