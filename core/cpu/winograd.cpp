@@ -1,258 +1,14 @@
-// Winograd F(2x2, 3x3): Y = A^T [(G g G^T) (.) (B^T d B)] A per 2x2 output tile,
-// with the 4x4 input patch d starting one pixel above-left of the tile
-// (padding 1). Tiles of all images are numbered n-major and processed in
-// blocks; each thread transforms its block into a scratch buffer
-// V[e][channel][tile] (e = one of the 16 transformed positions), multiplies
-// by U[e][out][in] with one GEMM per e and transforms the products back.
-// OpenBLAS runs single-threaded inside the OpenMP region, so threads work on
-// different blocks and no two threads write the same output.
+// Picks the Winograd variant for a layer; see core/cpu/winograd.h.
 #include "core/cpu/winograd.h"
 
-#include <cblas.h>
-#include <omp.h>
-
-#include <algorithm>
-#include <vector>
+#include "core/cpu/winograd_kernels.h"
 
 namespace gaze::cpu {
 
-namespace {
-
-constexpr int64_t kPositions = 16;  // a transformed 4x4 tile
-
-struct Tiling {
-  int64_t tiles_w, per_image, total, block;
-  int64_t blocks() const { return (total + block - 1) / block; }
-  // Distance between the 16 position planes of a scratch buffer with `rows`
-  // rows of `block` tiles. The padding keeps the 16 planes, which transforms
-  // read or write together, off the same L1 cache set (block * rows * 4 bytes
-  // is usually a multiple of 4 KiB).
-  int64_t plane(int64_t rows) const { return rows * block + 16; }
-};
-
-Tiling tiling(const WinogradShape& s) {
-  const int64_t tiles_h = (s.height + 1) / 2, tiles_w = (s.width + 1) / 2;
-  // Blocks of about 4 MB of scratch per thread: large enough that the GEMMs'
-  // packing of U is amortized, small enough to stay in the shared L3.
-  const int64_t fit = (1 << 20) / (kPositions * (s.in_channels + s.out_channels));
-  const int64_t block = std::clamp<int64_t>(fit / 16 * 16, 64, 512);
-  return {tiles_w, tiles_h * tiles_w, s.batch * tiles_h * tiles_w, block};
+bool use_f4x4(const WinogradShape& s) {
+  constexpr int64_t kMinTilesPerRow = 8;  // one vector of F(4x4) tiles
+  return (s.width + 3) / 4 >= kMinTilesPerRow;
 }
-
-// A buffer per thread and purpose, grown on demand and kept across calls so
-// that training steps do not allocate.
-template <typename T>
-T* scratch(std::vector<T>& buffer, int64_t count) {
-  if (buffer.size() < static_cast<size_t>(count)) buffer.resize(static_cast<size_t>(count));
-  return buffer.data();
-}
-
-// Where a tile's 4x4 input patch starts: image n, row y0, column x0 of the
-// unpadded image (-1 on the top and left edges).
-struct Patch {
-  int64_t image, y0, x0;
-  bool interior;  // the whole patch lies inside the image
-};
-
-struct Block {
-  const Patch* patches;
-  int64_t count;
-};
-
-Block block_patches(const Tiling& t, int64_t index, int64_t height, int64_t width,
-                    std::vector<Patch>& storage) {
-  const int64_t first = index * t.block, count = std::min(t.block, t.total - first);
-  Patch* patches = scratch(storage, count);
-  for (int64_t j = 0; j < count; ++j) {
-    const int64_t n = (first + j) / t.per_image, r = (first + j) % t.per_image;
-    const int64_t y0 = (r / t.tiles_w) * 2 - 1, x0 = (r % t.tiles_w) * 2 - 1;
-    patches[j] = {n, y0, x0, y0 >= 0 && x0 >= 0 && y0 + 4 <= height && x0 + 4 <= width};
-  }
-  return {patches, count};
-}
-
-// B^T d B for `length` consecutive interior tiles of one tile row, whose
-// patches start at src and every 2 columns after; tile t goes to out[e][t].
-// Independent tiles in the inner loop let the compiler use vector lanes.
-void transform_input_run(const float* src, int64_t width, int64_t length, int64_t stride,
-                         float* out) {
-  const float *r0 = src, *r1 = src + width, *r2 = r1 + width, *r3 = r2 + width;
-#pragma omp simd
-  for (int64_t t = 0; t < length; ++t) {
-    float rows[4][4];
-    for (int k = 0; k < 4; ++k) {
-      const float d0 = r0[2 * t + k], d1 = r1[2 * t + k], d2 = r2[2 * t + k], d3 = r3[2 * t + k];
-      rows[0][k] = d0 - d2;
-      rows[1][k] = d1 + d2;
-      rows[2][k] = d2 - d1;
-      rows[3][k] = d1 - d3;
-    }
-    for (int i = 0; i < 4; ++i) {
-      out[(4 * i + 0) * stride + t] = rows[i][0] - rows[i][2];
-      out[(4 * i + 1) * stride + t] = rows[i][1] + rows[i][2];
-      out[(4 * i + 2) * stride + t] = rows[i][2] - rows[i][1];
-      out[(4 * i + 3) * stride + t] = rows[i][1] - rows[i][3];
-    }
-  }
-}
-
-// The same for one tile on the image border, reading zeros outside.
-void transform_input_border(const float* image, const Patch& p, int64_t height, int64_t width,
-                            int64_t stride, float* out) {
-  float d[4][4];
-  for (int i = 0; i < 4; ++i)
-    for (int k = 0; k < 4; ++k) {
-      const int64_t yy = p.y0 + i, xx = p.x0 + k;
-      d[i][k] = (yy >= 0 && yy < height && xx >= 0 && xx < width) ? image[yy * width + xx] : 0.0f;
-    }
-  float rows[4][4];
-  for (int k = 0; k < 4; ++k) {
-    rows[0][k] = d[0][k] - d[2][k];
-    rows[1][k] = d[1][k] + d[2][k];
-    rows[2][k] = d[2][k] - d[1][k];
-    rows[3][k] = d[1][k] - d[3][k];
-  }
-  for (int i = 0; i < 4; ++i) {
-    out[(4 * i + 0) * stride] = rows[i][0] - rows[i][2];
-    out[(4 * i + 1) * stride] = rows[i][1] + rows[i][2];
-    out[(4 * i + 2) * stride] = rows[i][2] - rows[i][1];
-    out[(4 * i + 3) * stride] = rows[i][1] - rows[i][3];
-  }
-}
-
-// V[e][c][j] = (B^T d B)[e] for the 4x4 patch d of tile j in channel c, with
-// B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. Channel-major loops make the
-// 16 output streams sequential; interior tiles go in runs along tile rows.
-void transform_input(const float* x, int64_t channels, int64_t height, int64_t width,
-                     const Tiling& t, const Block& b, float* v) {
-  const int64_t plane = height * width, stride = t.plane(channels);
-  for (int64_t c = 0; c < channels; ++c) {
-    float* out = v + c * t.block;
-    for (int64_t j = 0; j < b.count;) {
-      const Patch& p = b.patches[j];
-      const float* image = x + (p.image * channels + c) * plane;
-      if (!p.interior) {
-        transform_input_border(image, p, height, width, stride, out + j);
-        ++j;
-        continue;
-      }
-      int64_t length = 1;
-      while (j + length < b.count && b.patches[j + length].interior &&
-             b.patches[j + length].y0 == p.y0 && b.patches[j + length].image == p.image)
-        ++length;
-      transform_input_run(image + p.y0 * width + p.x0, width, length, stride, out + j);
-      j += length;
-    }
-  }
-}
-
-// y tile = A^T m A for each product m = M[.][o][j]; A^T = [1 1 1 0; 0 1 -1 -1].
-// Tiles hanging over an odd-sized edge write only their inside pixels.
-void transform_output(const float* m, int64_t channels, int64_t height, int64_t width,
-                      const Tiling& t, const Block& b, float* y) {
-  const int64_t plane = height * width, stride = t.plane(channels);
-  for (int64_t o = 0; o < channels; ++o) {
-    const float* in = m + o * t.block;
-    for (int64_t j = 0; j < b.count; ++j) {
-      const Patch& p = b.patches[j];
-      float rows[2][4];
-      for (int k = 0; k < 4; ++k) {
-        const float m0 = in[k * stride + j], m1 = in[(4 + k) * stride + j],
-                    m2 = in[(8 + k) * stride + j], m3 = in[(12 + k) * stride + j];
-        rows[0][k] = m0 + m1 + m2;
-        rows[1][k] = m1 - m2 - m3;
-      }
-      const int64_t oy = p.y0 + 1, ox = p.x0 + 1;
-      float* image = y + (p.image * channels + o) * plane;
-      for (int i = 0; i < 2 && oy + i < height; ++i) {
-        image[(oy + i) * width + ox] = rows[i][0] + rows[i][1] + rows[i][2];
-        if (ox + 1 < width) image[(oy + i) * width + ox + 1] = rows[i][1] - rows[i][2] - rows[i][3];
-      }
-    }
-  }
-}
-
-// D[e][o][j] = (A g A^T)[e] for the 2x2 output-gradient tile g (zero outside
-// the image): the adjoint of transform_output.
-void transform_grad_output(const float* grad_y, int64_t channels, int64_t height, int64_t width,
-                           const Tiling& t, const Block& b, float* d) {
-  const int64_t plane = height * width, stride = t.plane(channels);
-  for (int64_t o = 0; o < channels; ++o) {
-    float* out = d + o * t.block;
-    for (int64_t j = 0; j < b.count; ++j) {
-      const Patch& p = b.patches[j];
-      const int64_t oy = p.y0 + 1, ox = p.x0 + 1;
-      const float* image = grad_y + (p.image * channels + o) * plane;
-      float g[2][2];
-      for (int i = 0; i < 2; ++i)
-        for (int k = 0; k < 2; ++k)
-          g[i][k] = (oy + i < height && ox + k < width) ? image[(oy + i) * width + ox + k] : 0.0f;
-      const float rows[4][2] = {{g[0][0], g[0][1]},
-                                {g[0][0] + g[1][0], g[0][1] + g[1][1]},
-                                {g[0][0] - g[1][0], g[0][1] - g[1][1]},
-                                {-g[1][0], -g[1][1]}};
-      for (int i = 0; i < 4; ++i) {
-        out[(4 * i + 0) * stride + j] = rows[i][0];
-        out[(4 * i + 1) * stride + j] = rows[i][0] + rows[i][1];
-        out[(4 * i + 2) * stride + j] = rows[i][0] - rows[i][1];
-        out[(4 * i + 3) * stride + j] = -rows[i][1];
-      }
-    }
-  }
-}
-
-// U[e][o][c] = (G k G^T)[e] with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
-// where k = w[o][c], or w[c][o] rotated by 180 degrees when `flipped` (the
-// kernel of the data gradient, with o and c the gradient conv's out and in).
-std::vector<float> transform_weights(const float* w, int64_t outs, int64_t ins, bool flipped) {
-  std::vector<float> u(static_cast<size_t>(kPositions * outs * ins));
-  for (int64_t o = 0; o < outs; ++o)
-    for (int64_t c = 0; c < ins; ++c) {
-      float k[3][3];
-      const float* src = flipped ? w + (c * outs + o) * 9 : w + (o * ins + c) * 9;
-      for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = flipped ? src[8 - i] : src[i];
-      float rows[4][3];
-      for (int q = 0; q < 3; ++q) {
-        rows[0][q] = k[0][q];
-        rows[1][q] = 0.5f * (k[0][q] + k[1][q] + k[2][q]);
-        rows[2][q] = 0.5f * (k[0][q] - k[1][q] + k[2][q]);
-        rows[3][q] = k[2][q];
-      }
-      for (int i = 0; i < 4; ++i) {
-        const float cols[4] = {rows[i][0], 0.5f * (rows[i][0] + rows[i][1] + rows[i][2]),
-                               0.5f * (rows[i][0] - rows[i][1] + rows[i][2]), rows[i][2]};
-        for (int q = 0; q < 4; ++q) u[static_cast<size_t>(((4 * i + q) * outs + o) * ins + c)] = cols[q];
-      }
-    }
-  return u;
-}
-
-// out = conv(in, k) where U holds the transformed kernels [16][outs][ins].
-void convolve(const float* in, const std::vector<float>& u, int64_t batch, int64_t ins,
-              int64_t outs, int64_t height, int64_t width, float* out) {
-  const Tiling t = tiling({batch, ins, outs, height, width});
-  const int64_t v_plane = t.plane(ins), m_plane = t.plane(outs);
-#pragma omp parallel
-  {
-    static thread_local std::vector<float> v_buffer, m_buffer;
-    static thread_local std::vector<Patch> patch_buffer;
-    float* v = scratch(v_buffer, kPositions * v_plane);
-    float* m = scratch(m_buffer, kPositions * m_plane);
-#pragma omp for schedule(static)
-    for (int64_t index = 0; index < t.blocks(); ++index) {
-      const Block b = block_patches(t, index, height, width, patch_buffer);
-      transform_input(in, ins, height, width, t, b, v);
-      for (int64_t e = 0; e < kPositions; ++e)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(outs),
-                    static_cast<int>(b.count), static_cast<int>(ins), 1.0f, u.data() + e * outs * ins,
-                    static_cast<int>(ins), v + e * v_plane, static_cast<int>(t.block), 0.0f,
-                    m + e * m_plane, static_cast<int>(t.block));
-      transform_output(m, outs, height, width, t, b, out);
-    }
-  }
-}
-
-}  // namespace
 
 bool winograd_applies(const Tensor& w, const Conv2dGeometry& g) {
   return w.dim(2) == 3 && w.dim(3) == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 &&
@@ -260,64 +16,26 @@ bool winograd_applies(const Tensor& w, const Conv2dGeometry& g) {
 }
 
 void winograd_forward(const float* x, const float* w, const WinogradShape& s, float* y) {
-  const std::vector<float> u = transform_weights(w, s.out_channels, s.in_channels, false);
-  convolve(x, u, s.batch, s.in_channels, s.out_channels, s.height, s.width, y);
+  if (use_f4x4(s))
+    f4x4::forward(x, w, s, y);
+  else
+    f2x2::forward(x, w, s, y);
 }
 
 void winograd_backward_data(const float* grad_y, const float* w, const WinogradShape& s,
                             float* grad_x) {
-  const std::vector<float> u = transform_weights(w, s.in_channels, s.out_channels, true);
-  convolve(grad_y, u, s.batch, s.out_channels, s.in_channels, s.height, s.width, grad_x);
+  if (use_f4x4(s))
+    f4x4::backward_data(grad_y, w, s, grad_x);
+  else
+    f2x2::backward_data(grad_y, w, s, grad_x);
 }
 
 void winograd_backward_weights(const float* x, const float* grad_y, const WinogradShape& s,
                                float* grad_w) {
-  const Tiling t = tiling(s);
-  const int64_t outs = s.out_channels, ins = s.in_channels, size = kPositions * outs * ins;
-  const int threads = omp_get_max_threads();
-  // dU[e][o][c] = sum over tiles of D[e][o][tile] V[e][c][tile], one partial
-  // per thread, summed in thread order afterwards: deterministic, no atomics.
-  std::vector<float> partial(static_cast<size_t>(threads * size), 0.0f);
-  const int64_t v_plane = t.plane(ins), d_plane = t.plane(outs);
-#pragma omp parallel
-  {
-    static thread_local std::vector<float> v_buffer, d_buffer;
-    static thread_local std::vector<Patch> patch_buffer;
-    float* v = scratch(v_buffer, kPositions * v_plane);
-    float* d = scratch(d_buffer, kPositions * d_plane);
-    float* du = partial.data() + omp_get_thread_num() * size;
-#pragma omp for schedule(static)
-    for (int64_t index = 0; index < t.blocks(); ++index) {
-      const Block b = block_patches(t, index, s.height, s.width, patch_buffer);
-      transform_input(x, ins, s.height, s.width, t, b, v);
-      transform_grad_output(grad_y, outs, s.height, s.width, t, b, d);
-      for (int64_t e = 0; e < kPositions; ++e)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(outs),
-                    static_cast<int>(ins), static_cast<int>(b.count), 1.0f, d + e * d_plane,
-                    static_cast<int>(t.block), v + e * v_plane, static_cast<int>(t.block), 1.0f,
-                    du + e * outs * ins, static_cast<int>(ins));
-    }
-  }
-  for (int th = 1; th < threads; ++th)
-    for (int64_t i = 0; i < size; ++i) partial[static_cast<size_t>(i)] += partial[static_cast<size_t>(th * size + i)];
-  // grad_w = G^T dU G, the adjoint of the weight transform.
-#pragma omp parallel for schedule(static)
-  for (int64_t oc = 0; oc < outs * ins; ++oc) {
-    float du[4][4];
-    for (int e = 0; e < kPositions; ++e) du[e / 4][e % 4] = partial[static_cast<size_t>(e * outs * ins + oc)];
-    float rows[3][4];
-    for (int q = 0; q < 4; ++q) {
-      rows[0][q] = du[0][q] + 0.5f * (du[1][q] + du[2][q]);
-      rows[1][q] = 0.5f * (du[1][q] - du[2][q]);
-      rows[2][q] = 0.5f * (du[1][q] + du[2][q]) + du[3][q];
-    }
-    float* out = grad_w + oc * 9;
-    for (int i = 0; i < 3; ++i) {
-      out[3 * i + 0] = rows[i][0] + 0.5f * (rows[i][1] + rows[i][2]);
-      out[3 * i + 1] = 0.5f * (rows[i][1] - rows[i][2]);
-      out[3 * i + 2] = 0.5f * (rows[i][1] + rows[i][2]) + rows[i][3];
-    }
-  }
+  if (use_f4x4(s))
+    f4x4::backward_weights(x, grad_y, s, grad_w);
+  else
+    f2x2::backward_weights(x, grad_y, s, grad_w);
 }
 
 }  // namespace gaze::cpu

@@ -1,10 +1,19 @@
 #pragma once
-// Winograd F(2x2, 3x3) convolution for 3x3, stride 1, padding 1 layers: each
-// 2x2 output tile costs 16 multiplications per (in, out) channel pair instead
-// of 36. The 16 element-wise products of all tiles become 16 GEMMs over
-// channels, run on blocks of tiles small enough to stay in cache. The
-// transforms use only 0, +-1 and 1/2, so results match direct convolution
-// to float rounding. Weight gradients use the adjoint of the same transforms.
+// Winograd convolution for 3x3, stride 1, padding 1 layers. Two variants:
+//  - F(4x4, 3x3) (core/cpu/winograd_f4x4.cpp): 36 multiplications per 4x4
+//    output tile and (in, out) channel pair instead of 144 (4x fewer);
+//  - F(2x2, 3x3) (core/cpu/winograd_f2x2.cpp): 16 per 2x2 tile instead of
+//    36 (2.25x fewer).
+// F(4x4) runs its tile transforms 8 tiles at a time along a tile row, so it
+// is used for images at least 8 tiles (29 pixels) wide; narrower images
+// (the late, small, channel-heavy layers) are faster with F(2x2), whose
+// tiles and transforms are smaller (measured in docs/performance.md).
+// Both turn the element-wise products of all tiles into one GEMM over
+// channels per transformed position, on blocks of tiles that stay in cache,
+// and compute weight gradients with the adjoint transforms. F(2x2)'s
+// transforms use only 0, +-1 and 1/2 and match direct convolution to float
+// rounding; F(4x4)'s have coefficients up to 8 and match it to a few float
+// roundings of the largest terms (about 3e-6 relative in the tests).
 #include <cstdint>
 
 #include "core/backend.h"

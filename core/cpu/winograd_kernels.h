@@ -1,0 +1,24 @@
+#pragma once
+// The two Winograd variants behind core/cpu/winograd.h, each with the same
+// three entry points and contracts as winograd_forward, winograd_backward_data
+// and winograd_backward_weights. Exposed so that tests can compare them.
+#include "core/cpu/winograd.h"
+
+namespace gaze::cpu {
+
+namespace f2x2 {
+void forward(const float* x, const float* w, const WinogradShape& s, float* y);
+void backward_data(const float* grad_y, const float* w, const WinogradShape& s, float* grad_x);
+void backward_weights(const float* x, const float* grad_y, const WinogradShape& s, float* grad_w);
+}  // namespace f2x2
+
+namespace f4x4 {
+void forward(const float* x, const float* w, const WinogradShape& s, float* y);
+void backward_data(const float* grad_y, const float* w, const WinogradShape& s, float* grad_x);
+void backward_weights(const float* x, const float* grad_y, const WinogradShape& s, float* grad_w);
+}  // namespace f4x4
+
+// True when the shape goes to F(4x4): rows of at least 8 tiles.
+bool use_f4x4(const WinogradShape& s);
+
+}  // namespace gaze::cpu
