@@ -100,6 +100,20 @@ class Backend {
                                         Tensor& grad_x, Tensor& grad_gamma,
                                         Tensor& grad_beta) = 0;
 
+  // Training-mode batch norm followed by ReLU, z = max(0, y), as one
+  // kernel: saves the pass that ReLU would make over y, and y itself. The
+  // defaults run the two kernels (core/backend.cpp); the CPU backend fuses.
+  virtual void batch_norm_relu_forward_train(const Tensor& x, const Tensor& gamma,
+                                             const Tensor& beta, float momentum, float eps,
+                                             Tensor& running_mean, Tensor& running_var,
+                                             Tensor& z, Tensor& saved_mean, Tensor& saved_inv_std);
+  // Gradients through both, from grad_z and the forward's z (or, equivalently,
+  // y recomputed from x and the saved statistics).
+  virtual void batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                        const Tensor& z, const Tensor& grad_z,
+                                        const Tensor& saved_mean, const Tensor& saved_inv_std,
+                                        Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta);
+
   // ---- softmax family over dim 1 of [N, C] ----
   virtual void softmax_forward(const Tensor& x, Tensor& y) = 0;
   virtual void softmax_backward(const Tensor& y, const Tensor& grad_y, Tensor& grad_x) = 0;

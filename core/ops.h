@@ -46,6 +46,12 @@ Tensor dense(const Tensor& x, const Tensor& w, const Tensor& b);
 Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                   Tensor& running_mean, Tensor& running_var, bool training,
                   float momentum, float eps);
+// relu(batch_norm(...)) with the same arguments: in training one fused
+// kernel each way (no separate ReLU pass over the activation), in eval the
+// two ops. Models use it for a batchnorm layer whose only reader is a ReLU.
+Tensor batch_norm_relu(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                       Tensor& running_mean, Tensor& running_var, bool training,
+                       float momentum, float eps);
 
 // ---- classification ----
 Tensor softmax(const Tensor& x);      // over dim 1 of [N, C]

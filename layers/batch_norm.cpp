@@ -31,6 +31,11 @@ Tensor BatchNorm2d::forward(const std::vector<Tensor>& inputs, const ForwardCont
                          tensor("running_var"), context.training, momentum_, eps_);
 }
 
+Tensor BatchNorm2d::forward_relu(const std::vector<Tensor>& inputs, const ForwardContext& context) {
+  return ops::batch_norm_relu(inputs[0], tensor("weight"), tensor("bias"), tensor("running_mean"),
+                              tensor("running_var"), context.training, momentum_, eps_);
+}
+
 nlohmann::json BatchNorm2d::hyperparameters() const { return {{"eps", eps_}, {"momentum", momentum_}}; }
 
 }  // namespace gaze

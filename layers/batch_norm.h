@@ -14,6 +14,9 @@ class BatchNorm2d final : public Layer {
   std::string type() const override { return "batchnorm"; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
+  // relu(forward(inputs)), fused in training (ops::batch_norm_relu): Model
+  // calls it for a batchnorm whose output only a ReLU layer reads.
+  Tensor forward_relu(const std::vector<Tensor>& inputs, const ForwardContext& context);
   nlohmann::json hyperparameters() const override;
 
  private:

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "layers/batch_norm.h"
 #include "layers/registry.h"
 
 namespace gaze {
@@ -103,12 +104,27 @@ Tensor Model::forward(const Tensor& x, const ForwardContext& context) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     std::vector<Tensor> inputs;
     for (const std::string& name : inputs_[i]) inputs.push_back(activations_.at(name));
+    if (fuses_with_relu(i, context)) {
+      // The batchnorm's own output is never stored: it goes straight to the ReLU's name.
+      activations_[layers_[i + 1]->name()] = static_cast<BatchNorm2d&>(*layers_[i]).forward_relu(inputs, context);
+      ++i;
+      for (const std::string& name : inputs_[i - 1])
+        if (last_use_.at(name) == i - 1 && !kept_.count(name)) activations_.erase(name);
+      continue;
+    }
     activations_[layers_[i]->name()] = layers_[i]->forward(inputs, context);
     if (kept_.empty()) continue;
     for (const std::string& name : inputs_[i])
       if (last_use_.at(name) == i && !kept_.count(name)) activations_.erase(name);
   }
   return activations_.at(output_name());
+}
+
+bool Model::fuses_with_relu(size_t i, const ForwardContext& context) const {
+  if (!context.training || kept_.empty() || i + 1 >= layers_.size()) return false;
+  const std::string& name = layers_[i]->name();
+  return layers_[i]->type() == "batchnorm" && layers_[i + 1]->type() == "relu" &&
+         inputs_[i + 1] == std::vector<std::string>{name} && last_use_.at(name) == i + 1 && !kept_.count(name);
 }
 
 Layer& Model::layer(const std::string& name) {

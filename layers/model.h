@@ -76,6 +76,11 @@ class Model {
   Device device() const { return device_; }
 
  private:
+  // True when layer i is a batchnorm whose output only layer i + 1, a ReLU,
+  // reads and nobody keeps: in training the two then run as one fused op
+  // (ops::batch_norm_relu), which saves a pass over the activation each way.
+  bool fuses_with_relu(size_t i, const ForwardContext& context) const;
+
   Shape input_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<std::vector<std::string>> inputs_;

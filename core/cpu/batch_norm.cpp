@@ -21,12 +21,23 @@ ChannelLayout layout(const Tensor& x) {
   return {x.dim(0), x.dim(1), area};
 }
 
-}  // namespace
+// The affine map y = x scale + offset of channel c in training mode, from
+// the saved statistics: forward and the fused backward's ReLU mask use the
+// same floats, so the mask is exactly where the forward's y was positive.
+struct ChannelAffine {
+  float scale, offset;
+};
 
-void CpuBackend::batch_norm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
-                                          float momentum, float eps, Tensor& running_mean,
-                                          Tensor& running_var, Tensor& y, Tensor& saved_mean,
-                                          Tensor& saved_inv_std) {
+inline ChannelAffine train_affine(float gamma, float beta, float mean, float inv_std) {
+  const float scale = gamma * inv_std;
+  return {scale, beta - mean * scale};
+}
+
+// Training forward; with `kRelu`, writes max(0, y) instead of y.
+template <bool kRelu>
+void batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, float momentum, float eps,
+                      Tensor& running_mean, Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                      Tensor& saved_inv_std) {
   const ChannelLayout s = layout(x);
   const double count = static_cast<double>(s.batch * s.area);
 #pragma omp parallel for schedule(static)
@@ -52,13 +63,15 @@ void CpuBackend::batch_norm_forward_train(const Tensor& x, const Tensor& gamma, 
     const double centered_squares = std::max(0.0, squares - total * shifted_mean);
     const double var = centered_squares / count;
     const float inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
-    const float scale = gamma.data()[c] * inv_std;
-    const float offset = beta.data()[c] - static_cast<float>(mean) * scale;
+    const auto [scale, offset] = train_affine(gamma.data()[c], beta.data()[c], static_cast<float>(mean), inv_std);
     for (int64_t n = 0; n < s.batch; ++n) {
       const float* in = x.data() + s.at(n, c);
       float* out = y.data() + s.at(n, c);
 #pragma omp simd
-      for (int64_t i = 0; i < s.area; ++i) out[i] = in[i] * scale + offset;
+      for (int64_t i = 0; i < s.area; ++i) {
+        const float v = in[i] * scale + offset;
+        out[i] = kRelu ? (v > 0 ? v : 0.0f) : v;
+      }
     }
     saved_mean.data()[c] = static_cast<float>(mean);
     saved_inv_std.data()[c] = inv_std;
@@ -66,6 +79,24 @@ void CpuBackend::batch_norm_forward_train(const Tensor& x, const Tensor& gamma, 
     running_mean.data()[c] = (1 - momentum) * running_mean.data()[c] + momentum * static_cast<float>(mean);
     running_var.data()[c] = (1 - momentum) * running_var.data()[c] + momentum * static_cast<float>(unbiased);
   }
+}
+
+}  // namespace
+
+void CpuBackend::batch_norm_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                          float momentum, float eps, Tensor& running_mean,
+                                          Tensor& running_var, Tensor& y, Tensor& saved_mean,
+                                          Tensor& saved_inv_std) {
+  batch_norm_train<false>(x, gamma, beta, momentum, eps, running_mean, running_var, y, saved_mean,
+                          saved_inv_std);
+}
+
+void CpuBackend::batch_norm_relu_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                               float momentum, float eps, Tensor& running_mean,
+                                               Tensor& running_var, Tensor& z, Tensor& saved_mean,
+                                               Tensor& saved_inv_std) {
+  batch_norm_train<true>(x, gamma, beta, momentum, eps, running_mean, running_var, z, saved_mean,
+                         saved_inv_std);
 }
 
 void CpuBackend::batch_norm_forward_eval(const Tensor& x, const Tensor& gamma, const Tensor& beta,
@@ -83,14 +114,26 @@ void CpuBackend::batch_norm_forward_eval(const Tensor& x, const Tensor& gamma, c
     }
 }
 
-void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
-                                     const Tensor& saved_mean, const Tensor& saved_inv_std,
-                                     Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta) {
+namespace {
+
+// Training backward. With `kRelu` (beta defined), grad_y is the gradient of
+// z = max(0, y) and is masked by y > 0 on the fly, y recomputed from x.
+template <bool kRelu>
+void batch_norm_train_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& grad_y,
+                               const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& grad_x,
+                               Tensor& grad_gamma, Tensor& grad_beta) {
   const ChannelLayout s = layout(x);
   const double count = static_cast<double>(s.batch * s.area);
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < s.channels; ++c) {
     const float mean = saved_mean.data()[c], inv_std = saved_inv_std.data()[c];
+    const auto [scale, offset] =
+        kRelu ? train_affine(gamma.data()[c], beta.data()[c], mean, inv_std) : ChannelAffine{0, 0};
+    // The gradient reaching y: grad_y itself, or masked where ReLU cut y.
+    auto gradient = [&, scale = scale, offset = offset](const float* gy, const float* in, int64_t i) {
+      if constexpr (kRelu) return in[i] * scale + offset > 0 ? gy[i] : 0.0f;
+      return gy[i];
+    };
     double sum_gy = 0, sum_gy_centered = 0;
     for (int64_t n = 0; n < s.batch; ++n) {
       const float* in = x.data() + s.at(n, c);
@@ -98,8 +141,9 @@ void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const
       float plane_gy = 0, plane_gy_centered = 0;
 #pragma omp simd reduction(+ : plane_gy, plane_gy_centered)
       for (int64_t i = 0; i < s.area; ++i) {
-        plane_gy += gy[i];
-        plane_gy_centered += gy[i] * (in[i] - mean);
+        const float g = gradient(gy, in, i);
+        plane_gy += g;
+        plane_gy_centered += g * (in[i] - mean);
       }
       sum_gy += plane_gy;
       sum_gy_centered += plane_gy_centered;
@@ -119,9 +163,26 @@ void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const
       const float* gy = grad_y.data() + s.at(n, c);
       float* gx = grad_x.data() + s.at(n, c);
 #pragma omp simd
-      for (int64_t i = 0; i < s.area; ++i) gx[i] = k * gy[i] + a * (in[i] - mean) + b;
+      for (int64_t i = 0; i < s.area; ++i) gx[i] = k * gradient(gy, in, i) + a * (in[i] - mean) + b;
     }
   }
+}
+
+}  // namespace
+
+void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
+                                     const Tensor& saved_mean, const Tensor& saved_inv_std,
+                                     Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta) {
+  batch_norm_train_backward<false>(x, gamma, Tensor(), grad_y, saved_mean, saved_inv_std, grad_x,
+                                   grad_gamma, grad_beta);
+}
+
+void CpuBackend::batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                          const Tensor&, const Tensor& grad_z, const Tensor& saved_mean,
+                                          const Tensor& saved_inv_std, Tensor& grad_x, Tensor& grad_gamma,
+                                          Tensor& grad_beta) {
+  batch_norm_train_backward<true>(x, gamma, beta, grad_z, saved_mean, saved_inv_std, grad_x, grad_gamma,
+                                  grad_beta);
 }
 
 void CpuBackend::batch_norm_backward_eval(const Tensor& grad_y, const Tensor& gamma,

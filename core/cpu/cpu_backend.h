@@ -50,6 +50,14 @@ class CpuBackend final : public Backend {
   void batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
                            const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& grad_x,
                            Tensor& grad_gamma, Tensor& grad_beta) override;
+  void batch_norm_relu_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                     float momentum, float eps, Tensor& running_mean,
+                                     Tensor& running_var, Tensor& z, Tensor& saved_mean,
+                                     Tensor& saved_inv_std) override;
+  void batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
+                                const Tensor& z, const Tensor& grad_z, const Tensor& saved_mean,
+                                const Tensor& saved_inv_std, Tensor& grad_x, Tensor& grad_gamma,
+                                Tensor& grad_beta) override;
   void batch_norm_backward_eval(const Tensor& grad_y, const Tensor& gamma,
                                 const Tensor& running_var, float eps, const Tensor& x,
                                 const Tensor& running_mean, Tensor& grad_x, Tensor& grad_gamma,

@@ -270,6 +270,42 @@ TEST_CASE("gradcheck: batch_norm", "[gradcheck][ops][batchnorm]") {
   }
 }
 
+// The fused op must equal relu(batch_norm(...)), whose parts pass the
+// gradient checks above: outputs, all gradients and the running statistics.
+// (Finite differences of the fused op itself are unreliable: moving one input
+// moves every normalized value of its channel, and some cross ReLU's kink.)
+TEST_CASE("batch_norm_relu equals relu of batch_norm", "[gradcheck][ops][batchnorm]") {
+  Rng rng(17);
+  const Shape shape{4, 5, 6, 7};
+  const std::vector<float> x_values = random_input(shape, rng).to_vector();
+  const std::vector<float> gamma_values{1.5f, -0.7f, 0.9f, 1.1f, 0.4f}, beta_values{0.1f, 0.2f, -0.3f, 0.5f, -1.0f};
+  const Tensor grad_z = random_input(shape, rng);
+  struct Result {
+    std::vector<float> z, grad_x, grad_gamma, grad_beta, running_mean, running_var;
+  };
+  auto run = [&](bool fused) {
+    Tensor x = leaf(Tensor::from_vector(shape, x_values));
+    Tensor gamma = leaf(Tensor::from_vector({5}, gamma_values)), beta = leaf(Tensor::from_vector({5}, beta_values));
+    Tensor running_mean = Tensor::zeros({5}), running_var = Tensor::full({5}, 1.0f);
+    const Tensor z = fused ? ops::batch_norm_relu(x, gamma, beta, running_mean, running_var, true, 0.1f, 1e-5f)
+                           : ops::relu(ops::batch_norm(x, gamma, beta, running_mean, running_var, true, 0.1f, 1e-5f));
+    ops::sum(ops::mul(z, grad_z)).backward();
+    return Result{z.to_vector(),           x.grad().to_vector(),         gamma.grad().to_vector(),
+                  beta.grad().to_vector(), running_mean.to_vector(), running_var.to_vector()};
+  };
+  const Result fused = run(true), composed = run(false);
+  size_t zeros = 0;
+  for (const float v : fused.z) zeros += v == 0.0f;
+  REQUIRE(zeros > fused.z.size() / 4);  // the ReLU cuts a real share of the values
+  testing::check_close(fused.z, composed.z, 1e-6);
+  testing::check_close(fused.grad_x, composed.grad_x, 1e-5);
+  testing::check_close(fused.grad_gamma, composed.grad_gamma, 1e-4);
+  testing::check_close(fused.grad_beta, composed.grad_beta, 1e-4);
+  testing::check_close(fused.running_mean, composed.running_mean, 1e-6);
+  testing::check_close(fused.running_var, composed.running_var, 1e-6);
+
+}
+
 TEST_CASE("gradcheck: softmax family and losses", "[gradcheck][ops][loss]") {
   Rng rng(8);
   const Tensor logits = leaf(random_input({4, 5}, rng));

@@ -1,5 +1,7 @@
 // Model::keep_only_activations: training keeps only what it reads; outputs
-// and gradients are unchanged, dropped activations give a clear error.
+// and gradients are unchanged (including where a batchnorm + ReLU pair runs
+// fused because its middle is not kept), dropped activations give a clear
+// error.
 #include <catch2/catch.hpp>
 
 #include "tests/layers/layer_test_util.h"
@@ -22,7 +24,7 @@ Model small_model() {
 
 TEST_CASE("keep_only_activations frees the rest without changing results", "[layers][model]") {
   Model all = small_model(), lean = small_model();
-  lean.keep_only_activations({lean.logits_name()});
+  lean.keep_only_activations({lean.logits_name(), "relu1"});
   Rng rng(8);
   const Tensor x = Tensor::randn({4, 2, 6, 6}, rng);
   const Tensor labels = Tensor::from_vector({4}, {0, 1, 1, 0});
@@ -34,6 +36,9 @@ TEST_CASE("keep_only_activations frees the rest without changing results", "[lay
   REQUIRE(lean.layer("conv1").tensor("weight").grad().to_vector() ==
           all.layer("conv1").tensor("weight").grad().to_vector());
   REQUIRE(all.activation("bn1").defined());
+  // Without bn1 to keep, the lean model ran bn1 and relu1 as one fused op.
+  REQUIRE(lean.activation("relu1").grad_fn()->op == "batch_norm_relu");
+  REQUIRE(all.activation("relu1").grad_fn()->op == "relu");
   REQUIRE_THROWS_WITH(lean.activation("bn1"), Catch::Contains("keep_only_activations"));
   REQUIRE_THROWS_WITH(lean.keep_only_activations({"nope"}), Catch::Contains("nope"));
 }
