@@ -204,31 +204,32 @@ void transform_grad_output(const float* grad_y, int64_t channels, int64_t height
 // U[e][o][c] = (G k G^T)[e] with G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1],
 // where k = w[o][c], or w[c][o] rotated by 180 degrees when `flipped` (the
 // kernel of the data gradient, with o and c the gradient conv's out and in).
-std::vector<float> transform_weights(const float* w, int64_t outs, int64_t ins, bool flipped) {
-  std::vector<float> u(static_cast<size_t>(kPositions * outs * ins));
-  for (int64_t o = 0; o < outs; ++o)
-    for (int64_t c = 0; c < ins; ++c) {
-      float k[3][3];
-      const float* src = flipped ? w + (c * outs + o) * 9 : w + (o * ins + c) * 9;
-      for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = flipped ? src[8 - i] : src[i];
-      float rows[4][3];
-      for (int q = 0; q < 3; ++q) {
-        rows[0][q] = k[0][q];
-        rows[1][q] = 0.5f * (k[0][q] + k[1][q] + k[2][q]);
-        rows[2][q] = 0.5f * (k[0][q] - k[1][q] + k[2][q]);
-        rows[3][q] = k[2][q];
-      }
-      for (int i = 0; i < 4; ++i) {
-        const float cols[4] = {rows[i][0], 0.5f * (rows[i][0] + rows[i][1] + rows[i][2]),
-                               0.5f * (rows[i][0] - rows[i][1] + rows[i][2]), rows[i][2]};
-        for (int q = 0; q < 4; ++q) u[static_cast<size_t>(((4 * i + q) * outs + o) * ins + c)] = cols[q];
-      }
+// The buffer is the calling thread's, reused by its next call.
+const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool flipped) {
+  static thread_local std::vector<float> buffer;
+  float* u = scratch(buffer, kPositions * outs * ins);
+#pragma omp parallel for schedule(static)
+  for (int64_t oc = 0; oc < outs * ins; ++oc) {
+    float k[3][3];
+    load_kernel(w, outs, ins, oc, flipped, k);
+    float rows[4][3];
+    for (int q = 0; q < 3; ++q) {
+      rows[0][q] = k[0][q];
+      rows[1][q] = 0.5f * (k[0][q] + k[1][q] + k[2][q]);
+      rows[2][q] = 0.5f * (k[0][q] - k[1][q] + k[2][q]);
+      rows[3][q] = k[2][q];
     }
+    for (int i = 0; i < 4; ++i) {
+      const float cols[4] = {rows[i][0], 0.5f * (rows[i][0] + rows[i][1] + rows[i][2]),
+                             0.5f * (rows[i][0] - rows[i][1] + rows[i][2]), rows[i][2]};
+      for (int q = 0; q < 4; ++q) u[(4 * i + q) * outs * ins + oc] = cols[q];
+    }
+  }
   return u;
 }
 
 // out = conv(in, k) where U holds the transformed kernels [16][outs][ins].
-void convolve(const float* in, const std::vector<float>& u, int64_t batch, int64_t ins,
+void convolve(const float* in, const float* u, int64_t batch, int64_t ins,
               int64_t outs, int64_t height, int64_t width, float* out) {
   const Tiling t = tiling({batch, ins, outs, height, width});
   const int64_t v_plane = t.plane(ins), m_plane = t.plane(outs);
@@ -244,7 +245,7 @@ void convolve(const float* in, const std::vector<float>& u, int64_t batch, int64
       transform_input(in, ins, height, width, t, b, v);
       for (int64_t e = 0; e < kPositions; ++e)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(outs),
-                    static_cast<int>(b.count), static_cast<int>(ins), 1.0f, u.data() + e * outs * ins,
+                    static_cast<int>(b.count), static_cast<int>(ins), 1.0f, u + e * outs * ins,
                     static_cast<int>(ins), v + e * v_plane, static_cast<int>(t.block), 0.0f,
                     m + e * m_plane, static_cast<int>(t.block));
       transform_output(m, outs, height, width, t, b, out);
@@ -255,13 +256,13 @@ void convolve(const float* in, const std::vector<float>& u, int64_t batch, int64
 }  // namespace
 
 void forward(const float* x, const float* w, const WinogradShape& s, float* y) {
-  const std::vector<float> u = transform_weights(w, s.out_channels, s.in_channels, false);
+  const float* u = transform_weights(w, s.out_channels, s.in_channels, false);
   convolve(x, u, s.batch, s.in_channels, s.out_channels, s.height, s.width, y);
 }
 
 void backward_data(const float* grad_y, const float* w, const WinogradShape& s,
                    float* grad_x) {
-  const std::vector<float> u = transform_weights(w, s.in_channels, s.out_channels, true);
+  const float* u = transform_weights(w, s.in_channels, s.out_channels, true);
   convolve(grad_y, u, s.batch, s.out_channels, s.in_channels, s.height, s.width, grad_x);
 }
 
@@ -272,7 +273,11 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
   const int threads = omp_get_max_threads();
   // dU[e][o][c] = sum over tiles of D[e][o][tile] V[e][c][tile], one partial
   // per thread, summed in thread order afterwards: deterministic, no atomics.
-  std::vector<float> partial(static_cast<size_t>(threads * size), 0.0f);
+  // A thread's first block overwrites its partial (no zeroing pass); threads
+  // that got no block are left out of the sum.
+  static thread_local std::vector<float> partial_buffer;
+  float* partial = scratch(partial_buffer, threads * size);
+  std::vector<char> used(static_cast<size_t>(threads), 0);
   const int64_t v_plane = t.plane(ins), d_plane = t.plane(outs);
 #pragma omp parallel
   {
@@ -280,26 +285,33 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
     static thread_local std::vector<Patch> patch_buffer;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* d = scratch(d_buffer, kPositions * d_plane);
-    float* du = partial.data() + omp_get_thread_num() * size;
+    const int thread = omp_get_thread_num();
+    float* du = partial + thread * size;
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
       const Block b = block_patches(t, index, s.height, s.width, patch_buffer);
       transform_input(x, ins, s.height, s.width, t, b, v);
       transform_grad_output(grad_y, outs, s.height, s.width, t, b, d);
+      const float beta = used[static_cast<size_t>(thread)] ? 1.0f : 0.0f;
+      used[static_cast<size_t>(thread)] = 1;
       for (int64_t e = 0; e < kPositions; ++e)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(outs),
                     static_cast<int>(ins), static_cast<int>(b.count), 1.0f, d + e * d_plane,
-                    static_cast<int>(t.block), v + e * v_plane, static_cast<int>(t.block), 1.0f,
+                    static_cast<int>(t.block), v + e * v_plane, static_cast<int>(t.block), beta,
                     du + e * outs * ins, static_cast<int>(ins));
     }
   }
-  for (int th = 1; th < threads; ++th)
-    for (int64_t i = 0; i < size; ++i) partial[static_cast<size_t>(i)] += partial[static_cast<size_t>(th * size + i)];
-  // grad_w = G^T dU G, the adjoint of the weight transform.
+  // grad_w = G^T dU G, the adjoint of the weight transform, on the partials
+  // summed in thread order.
 #pragma omp parallel for schedule(static)
   for (int64_t oc = 0; oc < outs * ins; ++oc) {
     float du[4][4];
-    for (int e = 0; e < kPositions; ++e) du[e / 4][e % 4] = partial[static_cast<size_t>(e * outs * ins + oc)];
+    for (int64_t e = 0; e < kPositions; ++e) {
+      float sum = 0;
+      for (int th = 0; th < threads; ++th)
+        if (used[static_cast<size_t>(th)]) sum += partial[th * size + e * outs * ins + oc];
+      du[e / 4][e % 4] = sum;
+    }
     float rows[3][4];
     for (int q = 0; q < 4; ++q) {
       rows[0][q] = du[0][q] + 0.5f * (du[1][q] + du[2][q]);

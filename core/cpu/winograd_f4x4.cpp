@@ -370,10 +370,8 @@ const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool f
   float* u = scratch(buffer, kPositions * outs * ins);
 #pragma omp parallel for schedule(static)
   for (int64_t oc = 0; oc < outs * ins; ++oc) {
-    const int64_t o = oc / ins, c = oc % ins;
     float k[3][3];
-    const float* src = flipped ? w + (c * outs + o) * 9 : w + (o * ins + c) * 9;
-    for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = flipped ? src[8 - i] : src[i];
+    load_kernel(w, outs, ins, oc, flipped, k);
     float columns[3][kPatch];  // G k, column by column
     for (int q = 0; q < 3; ++q) {
       const float column[3] = {k[0][q], k[1][q], k[2][q]};

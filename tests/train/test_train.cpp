@@ -26,8 +26,12 @@ namespace {
 
 const std::string kTiny = std::string(GAZE_SOURCE_DIR) + "/configs/tiny.yaml";
 
+// An empty folder inside this process's own temporary folder: CTest runs each
+// test case as a process of its own, in parallel, so a fixed path shared by
+// all of them would be removed by one while another uses it.
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / "gaze_test_train" / name;
+  static const test_support::TempDir base;
+  const fs::path dir = base.path() / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
