@@ -23,10 +23,27 @@ ChannelLayout layout(const Tensor& x) {
 
 // The affine map y = x scale + offset of channel c in training mode, from
 // the saved statistics: forward and the fused backward's ReLU mask use the
-// same floats, so the mask is exactly where the forward's y was positive.
+// same floats and the same `affine` below, so the mask is exactly where the
+// forward's y was positive.
 struct ChannelAffine {
   float scale, offset;
 };
+
+// x scale + offset, rounded the same way wherever it is used: one fused
+// multiply-add where the CPU has one (written out, not left to the
+// compiler's contraction, which could differ between two loops), and where
+// it has none, a product and a sum, which the compiler cannot fuse.
+inline float affine(float x, float scale, float offset) {
+#ifdef __FMA__
+  return std::fma(x, scale, offset);
+#else
+  return x * scale + offset;
+#endif
+}
+
+// max(0, v) that keeps NaN (as the separate ReLU does), so that a NaN in
+// training still reaches the loss and the trainer's NaN guard.
+inline float relu(float v) { return v < 0 ? 0.0f : v; }
 
 inline ChannelAffine train_affine(float gamma, float beta, float mean, float inv_std) {
   const float scale = gamma * inv_std;
@@ -69,8 +86,8 @@ void batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, 
       float* out = y.data() + s.at(n, c);
 #pragma omp simd
       for (int64_t i = 0; i < s.area; ++i) {
-        const float v = in[i] * scale + offset;
-        out[i] = kRelu ? (v > 0 ? v : 0.0f) : v;
+        const float v = affine(in[i], scale, offset);
+        out[i] = kRelu ? relu(v) : v;
       }
     }
     saved_mean.data()[c] = static_cast<float>(mean);
@@ -129,9 +146,11 @@ void batch_norm_train_backward(const Tensor& x, const Tensor& gamma, const Tenso
     const float mean = saved_mean.data()[c], inv_std = saved_inv_std.data()[c];
     const auto [scale, offset] =
         kRelu ? train_affine(gamma.data()[c], beta.data()[c], mean, inv_std) : ChannelAffine{0, 0};
-    // The gradient reaching y: grad_y itself, or masked where ReLU cut y.
+    // The gradient reaching y: grad_y itself, or times 0 where ReLU cut y
+    // (a product rather than a select, so a NaN gradient stays NaN as in
+    // the separate ReLU's backward).
     auto gradient = [&, scale = scale, offset = offset](const float* gy, const float* in, int64_t i) {
-      if constexpr (kRelu) return in[i] * scale + offset > 0 ? gy[i] : 0.0f;
+      if constexpr (kRelu) return (affine(in[i], scale, offset) > 0 ? 1.0f : 0.0f) * gy[i];
       return gy[i];
     };
     double sum_gy = 0, sum_gy_centered = 0;

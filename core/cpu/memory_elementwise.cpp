@@ -98,12 +98,13 @@ void CpuBackend::leaky_relu_forward(const Tensor& x, float slope, Tensor& y) {
   const int64_t n = x.numel();
 #pragma omp parallel for simd schedule(static) firstprivate(slope) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    // math::leaky_relu written branch-free (equal up to the sign of zero):
-    // GCC compiles the ternary form to a scalar branch, since trapping math
-    // forbids speculating the product; firstprivate keeps slope in a register.
-    const float v = px[i];
-    const float positive = v > 0 ? v : 0.0f, negative = v > 0 ? 0.0f : v;
-    py[i] = positive + slope * negative;
+    // math::leaky_relu with the product computed unconditionally, so that
+    // the ternaries are selects of registers and vectorize (GCC compiles the
+    // plain form to a scalar branch, since trapping math forbids speculating
+    // the product); firstprivate keeps slope in a register.
+    const float v = px[i], scaled = slope * v;
+    const float negative = slope == 0 ? 0.0f : scaled;
+    py[i] = v < 0 ? negative : v;
   }
 }
 

@@ -25,6 +25,11 @@
 #include <cstring>
 #include <vector>
 
+// Vec values pass between this file's inline helpers only (internal
+// linkage), so GCC's note that 32-byte vectors change the calling convention
+// without AVX (builds without -march=native) does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace gaze::cpu::f4x4 {
 
 namespace {
@@ -33,7 +38,7 @@ constexpr int64_t kTile = 4;        // output tile side
 constexpr int64_t kPatch = 6;       // input patch side: kTile + 3 - 1
 constexpr int64_t kPositions = 36;  // a transformed 6x6 tile
 // Scratch per thread for a block's transformed inputs and products: 1 MiB
-// (a quarter of this machine's 2 MiB L2 each), measured against 2 and 4 MiB.
+// (half of this machine's 2 MiB L2 per core), measured against 2 and 4 MiB.
 constexpr int64_t kScratchFloats = int64_t{1} << 18;
 
 // The 1-D transforms. Forward: V = B^T d B, M = U (.) V, Y = A^T M A, with
@@ -109,7 +114,8 @@ inline void deinterleave4(const float* p, Vec phase[4]) {
 // The inverse: p[4 q + k] = phase[k][q].
 inline void interleave4(const Vec phase[4], float* p) {
   const Lanes pair_low = {0, 8, 1, 9, 2, 10, 3, 11}, pair_high = {4, 12, 5, 13, 6, 14, 7, 15};
-  // u0 = p0 p2 interleaved (phases 0 and 2), u1 = p1 p3, then pairs of pairs.
+  // u0, u1 = phases 0 and 2 interleaved (low and high halves), v0, v1 =
+  // phases 1 and 3 interleaved, then the pairs merged.
   const Vec u0 = __builtin_shuffle(phase[0], phase[2], pair_low), u1 = __builtin_shuffle(phase[0], phase[2], pair_high);
   const Vec v0 = __builtin_shuffle(phase[1], phase[3], pair_low), v1 = __builtin_shuffle(phase[1], phase[3], pair_high);
   // u0 = (p0[0] p2[0] p0[1] p2[1] ...), v0 = (p1[0] p3[0] ...): merge to p0 p1 p2 p3.
@@ -154,8 +160,8 @@ struct Tiling {
 
 Tiling tiling(const WinogradShape& s) {
   const int64_t tiles_h = (s.height + kTile - 1) / kTile, tiles_w = (s.width + kTile - 1) / kTile;
-  // Blocks of about 4 MB of scratch per thread: large enough that the GEMMs'
-  // packing of U is amortized, small enough to stay in the shared L3.
+  // Blocks of about kScratchFloats of scratch per thread: large enough that
+  // the GEMMs' packing of U is amortized, small enough to stay in L2.
   const int64_t fit = kScratchFloats / (kPositions * (s.in_channels + s.out_channels));
   const int64_t block = std::clamp<int64_t>(fit / 16 * 16, 64, 512);
   return {tiles_h, tiles_w, tiles_h * tiles_w, s.batch * tiles_h * tiles_w, block};

@@ -9,8 +9,11 @@
 
 namespace gaze::math {
 
-// y = max(0, x) + slope * min(0, x)  (slope 0 gives ReLU)
-GAZE_HOST_DEVICE inline float leaky_relu(float x, float slope) { return x > 0 ? x : slope * x; }
+// y = max(0, x) + slope * min(0, x)  (slope 0 gives ReLU). NaN stays NaN,
+// and ReLU (slope 0) of -inf is 0, not 0 * -inf = NaN.
+GAZE_HOST_DEVICE inline float leaky_relu(float x, float slope) {
+  return x < 0 ? (slope == 0 ? 0.0f : slope * x) : x;
+}
 GAZE_HOST_DEVICE inline float leaky_relu_grad(float x, float grad_y, float slope) {
   return x > 0 ? grad_y : slope * grad_y;
 }

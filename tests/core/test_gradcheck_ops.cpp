@@ -2,6 +2,8 @@
 // to every differentiable input, plus a self-test showing that the checker
 // rejects gradients with a wrong sign, a missing term or a wrong scale.
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
 
 #include "core/core.h"
 #include "tests/core/gradcheck.h"
@@ -303,7 +305,44 @@ TEST_CASE("batch_norm_relu equals relu of batch_norm", "[gradcheck][ops][batchno
   testing::check_close(fused.grad_beta, composed.grad_beta, 1e-4);
   testing::check_close(fused.running_mean, composed.running_mean, 1e-6);
   testing::check_close(fused.running_var, composed.running_var, 1e-6);
+}
 
+TEST_CASE("ReLU keeps NaN and maps -inf to 0; the fused batchnorm + ReLU keeps NaN", "[ops][batchnorm]") {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  // The pattern repeated, so that the kernels' vector loops see it, not only their scalar tails.
+  const std::vector<float> pattern{-inf, -1.0f, 0.0f, 2.0f, inf, nan};
+  std::vector<float> values;
+  for (int copy = 0; copy < 16; ++copy) values.insert(values.end(), pattern.begin(), pattern.end());
+  const Tensor x = Tensor::from_vector({static_cast<int64_t>(values.size())}, values);
+  const std::vector<float> relu = ops::relu(x).to_vector(), leaky = ops::leaky_relu(x, 0.1f).to_vector();
+  for (size_t i = 0; i < values.size(); ++i) {
+    INFO("element " << i << " = " << values[i]);
+    const float v = values[i];
+    if (std::isnan(v)) {
+      CHECK(std::isnan(relu[i]));
+      CHECK(std::isnan(leaky[i]));
+    } else {
+      CHECK(relu[i] == (v < 0 ? 0.0f : v));
+      CHECK(leaky[i] == (v < 0 ? 0.1f * v : v));
+    }
+  }
+
+  // One NaN in channel 0 makes that channel's statistics NaN: the fused op
+  // must pass NaN on (as relu(batch_norm(x)) does), not clamp it to 0.
+  std::vector<float> input(2 * 2 * 4 * 4);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<float>(i % 7) - 3.0f;
+  input[5] = nan;  // image 0, channel 0
+  const Tensor gamma = Tensor::full({2}, 1.0f), beta = Tensor::zeros({2});
+  Tensor running_mean = Tensor::zeros({2}), running_var = Tensor::full({2}, 1.0f);
+  const std::vector<float> z =
+      ops::batch_norm_relu(Tensor::from_vector({2, 2, 4, 4}, input), gamma, beta, running_mean, running_var, true,
+                           0.1f, 1e-5f)
+          .to_vector();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t i = 0; i < 16; ++i) {
+      CHECK(std::isnan(z[static_cast<size_t>((n * 2 + 0) * 16 + i)]));   // channel 0
+      CHECK(!std::isnan(z[static_cast<size_t>((n * 2 + 1) * 16 + i)]));  // channel 1
+    }
 }
 
 TEST_CASE("gradcheck: softmax family and losses", "[gradcheck][ops][loss]") {
