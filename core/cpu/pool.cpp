@@ -59,10 +59,15 @@ void max_pool_2x2_backward_plane(const float* in, const float* out, const float*
     const float* bottom = top + s.in_w;
     float* gtop = gx + 2 * oy * s.in_w;
     float* gbottom = gtop + s.in_w;
+    const float* best_row = out + oy * s.out_w;
+    const float* grad_row = gy + oy * s.out_w;
+    // Bitwise rather than short-circuit logic: no branches, so GCC vectorizes.
     for (int64_t ox = 0; ox < s.out_w; ++ox) {
-      const float best = out[oy * s.out_w + ox], grad = gy[oy * s.out_w + ox];
-      const bool a = top[2 * ox] == best, b = !a && top[2 * ox + 1] == best;
-      const bool c = !a && !b && bottom[2 * ox] == best, d = !a && !b && !c && bottom[2 * ox + 1] == best;
+      const float best = best_row[ox], grad = grad_row[ox];
+      const bool a = top[2 * ox] == best;
+      const bool b = !a & (top[2 * ox + 1] == best);
+      const bool c = !(a | b) & (bottom[2 * ox] == best);
+      const bool d = !(a | b | c) & (bottom[2 * ox + 1] == best);
       gtop[2 * ox] = a ? grad : 0.0f;
       gtop[2 * ox + 1] = b ? grad : 0.0f;
       gbottom[2 * ox] = c ? grad : 0.0f;

@@ -206,6 +206,37 @@ TEST_CASE("max_pool2d of a known 4x4 and its gradient routing", "[ops][pool]") {
   REQUIRE(x2.grad().to_vector()[12] == 1);
 }
 
+TEST_CASE("2x2 max-pool routes each gradient to the first maximum of its window, ties included",
+          "[ops][pool]") {
+  // Values from {0, 1, 2}: most windows hold ties. Planes 64 wide, so the
+  // kernels' vector loops run, and an odd height and width, whose last row
+  // and column no window covers.
+  const int64_t h = 7, w = 67, planes = 6;
+  std::vector<float> values(static_cast<size_t>(planes * h * w)), grads(static_cast<size_t>(planes * 3 * 33));
+  Rng rng(5);
+  for (float& v : values) v = static_cast<float>(rng.below(3));
+  for (size_t i = 0; i < grads.size(); ++i) grads[i] = static_cast<float>(i + 1);
+  const Tensor x = Tensor::from_vector({2, 3, h, w}, values).set_requires_grad(true);
+  const Tensor y = ops::max_pool2d(x, {});
+  REQUIRE(y.shape() == Shape{2, 3, 3, 33});
+  ops::sum(ops::mul(y, Tensor::from_vector({2, 3, 3, 33}, grads))).backward();
+  std::vector<float> expected_y(grads.size()), expected_grad(values.size(), 0.0f);
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t oy = 0; oy < 3; ++oy)
+      for (int64_t ox = 0; ox < 33; ++ox) {
+        int64_t first = -1;  // row-major order within the window, as PyTorch
+        for (int64_t i = 0; i < 4; ++i) {
+          const int64_t at = (p * h + 2 * oy + i / 2) * w + 2 * ox + i % 2;
+          if (first < 0 || values[static_cast<size_t>(at)] > values[static_cast<size_t>(first)]) first = at;
+        }
+        const size_t out = static_cast<size_t>((p * 3 + oy) * 33 + ox);
+        expected_y[out] = values[static_cast<size_t>(first)];
+        expected_grad[static_cast<size_t>(first)] = grads[out];
+      }
+  REQUIRE(y.to_vector() == expected_y);
+  REQUIRE(x.grad().to_vector() == expected_grad);
+}
+
 TEST_CASE("avg_pool2d counts padding in the divisor, as PyTorch", "[ops][pool]") {
   const Tensor x = Tensor::from_vector({1, 1, 3, 3}, iota(9));
   const Tensor y = ops::avg_pool2d(x, {2, 2, 2, 2, 1, 1});
