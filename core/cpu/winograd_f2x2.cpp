@@ -28,6 +28,9 @@ struct Tiling {
   // read or write together, off the same L1 cache set (block * rows * 4 bytes
   // is usually a multiple of 4 KiB).
   int64_t plane(int64_t rows) const { return rows * block + 16; }
+  // Row length of a padded image: one zero column left, the image, and zero
+  // columns right up to the last tile's patch.
+  int64_t padded_width() const { return 2 * tiles_w + 2; }
 };
 
 Tiling tiling(const WinogradShape& s) {
@@ -47,114 +50,116 @@ T* scratch(std::vector<T>& buffer, int64_t count) {
   return buffer.data();
 }
 
-// Where a tile's 4x4 input patch starts: image n, row y0, column x0 of the
-// unpadded image (-1 on the top and left edges).
-struct Patch {
-  int64_t image, y0, x0;
-  bool interior;  // the whole patch lies inside the image
+// The transforms work on one channel at a time through a "stack": the tile
+// rows of each image that the block touches, copied with a zero border of
+// one pixel (the padding) and zeros past odd edges. Every tile is then
+// interior, at a known offset, and one vector loop handles all tiles of the
+// block whatever image or row they are in.
+//
+// One image's share of a block: its tiles are the block's [begin, end), in
+// tile rows [row_begin, row_end), and its padded rows start at `base`.
+struct Segment {
+  int64_t image, row_begin, row_end, begin, end, base;
 };
 
 struct Block {
-  const Patch* patches;
-  int64_t count;
+  int64_t first, count;     // the tiles [first, first + count) of all images
+  const Segment* segments;  // the images they belong to
+  int64_t images;
+  const int32_t* offsets;  // per tile: where its 4x4 patch starts in the stack
+  int64_t stack_size;      // floats
 };
 
-Block block_patches(const Tiling& t, int64_t index, int64_t height, int64_t width,
-                    std::vector<Patch>& storage) {
+// Per-thread storage behind a Block.
+struct BlockStorage {
+  std::vector<Segment> segments;
+  std::vector<int32_t> offsets;
+  std::vector<float> stack;
+};
+
+Block make_block(const Tiling& t, int64_t index, BlockStorage& storage) {
   const int64_t first = index * t.block, count = std::min(t.block, t.total - first);
-  Patch* patches = scratch(storage, count);
-  for (int64_t j = 0; j < count; ++j) {
-    const int64_t n = (first + j) / t.per_image, r = (first + j) % t.per_image;
-    const int64_t y0 = (r / t.tiles_w) * 2 - 1, x0 = (r % t.tiles_w) * 2 - 1;
-    patches[j] = {n, y0, x0, y0 >= 0 && x0 >= 0 && y0 + 4 <= height && x0 + 4 <= width};
+  const int64_t width = t.padded_width();
+  storage.segments.clear();
+  int32_t* offsets = scratch(storage.offsets, count);
+  int64_t base = 0;
+  for (int64_t j = 0; j < count;) {
+    const int64_t image = (first + j) / t.per_image, image_first = image * t.per_image;
+    const int64_t end = std::min(count, image_first + t.per_image - first);
+    const int64_t row_begin = (first + j - image_first) / t.tiles_w;
+    const int64_t row_end = (first + end - 1 - image_first) / t.tiles_w + 1;
+    storage.segments.push_back({image, row_begin, row_end, j, end, base});
+    for (int64_t k = j; k < end; ++k) {
+      const int64_t r = first + k - image_first;
+      offsets[k] = static_cast<int32_t>(base + 2 * (r / t.tiles_w - row_begin) * width + 2 * (r % t.tiles_w));
+    }
+    base += (2 * (row_end - row_begin) + 2) * width;
+    j = end;
   }
-  return {patches, count};
+  return {first, count, storage.segments.data(), static_cast<int64_t>(storage.segments.size()), offsets, base};
 }
 
-// B^T d B for `length` consecutive interior tiles of one tile row, whose
-// patches start at src and every 2 columns after; tile t goes to out[e][t].
-// Independent tiles in the inner loop let the compiler use vector lanes.
-void transform_input_run(const float* src, int64_t width, int64_t length, int64_t stride,
-                         float* out) {
-  const float *r0 = src, *r1 = src + width, *r2 = r1 + width, *r3 = r2 + width;
-#pragma omp simd
-  for (int64_t t = 0; t < length; ++t) {
-    float rows[4][4];
-    for (int k = 0; k < 4; ++k) {
-      const float d0 = r0[2 * t + k], d1 = r1[2 * t + k], d2 = r2[2 * t + k], d3 = r3[2 * t + k];
-      rows[0][k] = d0 - d2;
-      rows[1][k] = d1 + d2;
-      rows[2][k] = d2 - d1;
-      rows[3][k] = d1 - d3;
-    }
-    for (int i = 0; i < 4; ++i) {
-      out[(4 * i + 0) * stride + t] = rows[i][0] - rows[i][2];
-      out[(4 * i + 1) * stride + t] = rows[i][1] + rows[i][2];
-      out[(4 * i + 2) * stride + t] = rows[i][2] - rows[i][1];
-      out[(4 * i + 3) * stride + t] = rows[i][1] - rows[i][3];
-    }
-  }
-}
-
-// The same for one tile on the image border, reading zeros outside.
-void transform_input_border(const float* image, const Patch& p, int64_t height, int64_t width,
-                            int64_t stride, float* out) {
-  float d[4][4];
-  for (int i = 0; i < 4; ++i)
-    for (int k = 0; k < 4; ++k) {
-      const int64_t yy = p.y0 + i, xx = p.x0 + k;
-      d[i][k] = (yy >= 0 && yy < height && xx >= 0 && xx < width) ? image[yy * width + xx] : 0.0f;
-    }
-  float rows[4][4];
-  for (int k = 0; k < 4; ++k) {
-    rows[0][k] = d[0][k] - d[2][k];
-    rows[1][k] = d[1][k] + d[2][k];
-    rows[2][k] = d[2][k] - d[1][k];
-    rows[3][k] = d[1][k] - d[3][k];
-  }
-  for (int i = 0; i < 4; ++i) {
-    out[(4 * i + 0) * stride] = rows[i][0] - rows[i][2];
-    out[(4 * i + 1) * stride] = rows[i][1] + rows[i][2];
-    out[(4 * i + 2) * stride] = rows[i][2] - rows[i][1];
-    out[(4 * i + 3) * stride] = rows[i][1] - rows[i][3];
+// Copies channel `channel` of the block's images into the stack. Only the
+// image pixels are written: the border and the rows outside the image keep
+// the zeros the caller filled the stack with.
+void fill_stack(const float* data, int64_t channels, int64_t channel, int64_t height, int64_t width,
+                const Tiling& t, const Block& b, float* stack) {
+  const int64_t padded = t.padded_width();
+  for (int64_t i = 0; i < b.images; ++i) {
+    const Segment& seg = b.segments[i];
+    const float* plane = data + (seg.image * channels + channel) * height * width;
+    // Padded row r holds image row r - 1.
+    const int64_t first_row = std::max<int64_t>(2 * seg.row_begin, 1);
+    const int64_t last_row = std::min(2 * seg.row_end + 2, height + 1);
+    for (int64_t r = first_row; r < last_row; ++r)
+      std::copy(plane + (r - 1) * width, plane + r * width,
+                stack + seg.base + (r - 2 * seg.row_begin) * padded + 1);
   }
 }
 
 // V[e][c][j] = (B^T d B)[e] for the 4x4 patch d of tile j in channel c, with
 // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. Channel-major loops make the
-// 16 output streams sequential; interior tiles go in runs along tile rows.
+// 16 output streams sequential.
 void transform_input(const float* x, int64_t channels, int64_t height, int64_t width,
-                     const Tiling& t, const Block& b, float* v) {
-  const int64_t plane = height * width, stride = t.plane(channels);
+                     const Tiling& t, const Block& b, float* stack, float* v) {
+  const int64_t stride = t.plane(channels), padded = t.padded_width();
+  std::fill(stack, stack + b.stack_size, 0.0f);
   for (int64_t c = 0; c < channels; ++c) {
+    fill_stack(x, channels, c, height, width, t, b, stack);
     float* out = v + c * t.block;
-    for (int64_t j = 0; j < b.count;) {
-      const Patch& p = b.patches[j];
-      const float* image = x + (p.image * channels + c) * plane;
-      if (!p.interior) {
-        transform_input_border(image, p, height, width, stride, out + j);
-        ++j;
-        continue;
+#pragma omp simd
+    for (int64_t j = 0; j < b.count; ++j) {
+      // Indexes rather than a pointer per tile: GCC vectorizes the loads as gathers.
+      const int64_t at = b.offsets[j];
+      float rows[4][4];
+      for (int k = 0; k < 4; ++k) {
+        const float d0 = stack[at + k], d1 = stack[at + padded + k], d2 = stack[at + 2 * padded + k],
+                    d3 = stack[at + 3 * padded + k];
+        rows[0][k] = d0 - d2;
+        rows[1][k] = d1 + d2;
+        rows[2][k] = d2 - d1;
+        rows[3][k] = d1 - d3;
       }
-      int64_t length = 1;
-      while (j + length < b.count && b.patches[j + length].interior &&
-             b.patches[j + length].y0 == p.y0 && b.patches[j + length].image == p.image)
-        ++length;
-      transform_input_run(image + p.y0 * width + p.x0, width, length, stride, out + j);
-      j += length;
+      for (int i = 0; i < 4; ++i) {
+        out[(4 * i + 0) * stride + j] = rows[i][0] - rows[i][2];
+        out[(4 * i + 1) * stride + j] = rows[i][1] + rows[i][2];
+        out[(4 * i + 2) * stride + j] = rows[i][2] - rows[i][1];
+        out[(4 * i + 3) * stride + j] = rows[i][1] - rows[i][3];
+      }
     }
   }
 }
 
 // y tile = A^T m A for each product m = M[.][o][j]; A^T = [1 1 1 0; 0 1 -1 -1].
-// Tiles hanging over an odd-sized edge write only their inside pixels.
+// The 2x2 tiles go to the stack (at the patch offset + one row and column),
+// then the block's pixels inside the image are copied out.
 void transform_output(const float* m, int64_t channels, int64_t height, int64_t width,
-                      const Tiling& t, const Block& b, float* y) {
-  const int64_t plane = height * width, stride = t.plane(channels);
+                      const Tiling& t, const Block& b, float* stack, float* y) {
+  const int64_t stride = t.plane(channels), padded = t.padded_width();
   for (int64_t o = 0; o < channels; ++o) {
     const float* in = m + o * t.block;
+#pragma omp simd
     for (int64_t j = 0; j < b.count; ++j) {
-      const Patch& p = b.patches[j];
       float rows[2][4];
       for (int k = 0; k < 4; ++k) {
         const float m0 = in[k * stride + j], m1 = in[(4 + k) * stride + j],
@@ -162,11 +167,25 @@ void transform_output(const float* m, int64_t channels, int64_t height, int64_t 
         rows[0][k] = m0 + m1 + m2;
         rows[1][k] = m1 - m2 - m3;
       }
-      const int64_t oy = p.y0 + 1, ox = p.x0 + 1;
-      float* image = y + (p.image * channels + o) * plane;
-      for (int i = 0; i < 2 && oy + i < height; ++i) {
-        image[(oy + i) * width + ox] = rows[i][0] + rows[i][1] + rows[i][2];
-        if (ox + 1 < width) image[(oy + i) * width + ox + 1] = rows[i][1] - rows[i][2] - rows[i][3];
+      const int64_t at = b.offsets[j] + padded + 1;
+      for (int i = 0; i < 2; ++i) {
+        stack[at + i * padded] = rows[i][0] + rows[i][1] + rows[i][2];
+        stack[at + i * padded + 1] = rows[i][1] - rows[i][2] - rows[i][3];
+      }
+    }
+    for (int64_t i = 0; i < b.images; ++i) {
+      const Segment& seg = b.segments[i];
+      float* plane = y + (seg.image * channels + o) * height * width;
+      const int64_t image_first = seg.image * t.per_image;
+      const int64_t r_begin = b.first + seg.begin - image_first, r_end = b.first + seg.end - image_first;
+      for (int64_t row = seg.row_begin; row < seg.row_end; ++row) {
+        // The block's tiles in this tile row: all of it but at the ends.
+        const int64_t x_begin = 2 * std::max<int64_t>(r_begin - row * t.tiles_w, 0);
+        const int64_t x_end = std::min(2 * std::min(r_end - row * t.tiles_w, t.tiles_w), width);
+        for (int64_t yy = 2 * row; yy < std::min(2 * row + 2, height); ++yy) {
+          const float* src = stack + seg.base + (yy + 1 - 2 * seg.row_begin) * padded + 1;
+          std::copy(src + x_begin, src + x_end, plane + yy * width + x_begin);
+        }
       }
     }
   }
@@ -175,18 +194,16 @@ void transform_output(const float* m, int64_t channels, int64_t height, int64_t 
 // D[e][o][j] = (A g A^T)[e] for the 2x2 output-gradient tile g (zero outside
 // the image): the adjoint of transform_output.
 void transform_grad_output(const float* grad_y, int64_t channels, int64_t height, int64_t width,
-                           const Tiling& t, const Block& b, float* d) {
-  const int64_t plane = height * width, stride = t.plane(channels);
+                           const Tiling& t, const Block& b, float* stack, float* d) {
+  const int64_t stride = t.plane(channels), padded = t.padded_width();
+  std::fill(stack, stack + b.stack_size, 0.0f);
   for (int64_t o = 0; o < channels; ++o) {
+    fill_stack(grad_y, channels, o, height, width, t, b, stack);
     float* out = d + o * t.block;
+#pragma omp simd
     for (int64_t j = 0; j < b.count; ++j) {
-      const Patch& p = b.patches[j];
-      const int64_t oy = p.y0 + 1, ox = p.x0 + 1;
-      const float* image = grad_y + (p.image * channels + o) * plane;
-      float g[2][2];
-      for (int i = 0; i < 2; ++i)
-        for (int k = 0; k < 2; ++k)
-          g[i][k] = (oy + i < height && ox + k < width) ? image[(oy + i) * width + ox + k] : 0.0f;
+      const int64_t at = b.offsets[j] + padded + 1;
+      const float g[2][2] = {{stack[at], stack[at + 1]}, {stack[at + padded], stack[at + padded + 1]}};
       const float rows[4][2] = {{g[0][0], g[0][1]},
                                 {g[0][0] + g[1][0], g[0][1] + g[1][1]},
                                 {g[0][0] - g[1][0], g[0][1] - g[1][1]},
@@ -236,19 +253,20 @@ void convolve(const float* in, const float* u, int64_t batch, int64_t ins,
 #pragma omp parallel
   {
     static thread_local std::vector<float> v_buffer, m_buffer;
-    static thread_local std::vector<Patch> patch_buffer;
+    static thread_local BlockStorage storage;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* m = scratch(m_buffer, kPositions * m_plane);
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
-      const Block b = block_patches(t, index, height, width, patch_buffer);
-      transform_input(in, ins, height, width, t, b, v);
+      const Block b = make_block(t, index, storage);
+      float* stack = scratch(storage.stack, b.stack_size);
+      transform_input(in, ins, height, width, t, b, stack, v);
       for (int64_t e = 0; e < kPositions; ++e)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(outs),
                     static_cast<int>(b.count), static_cast<int>(ins), 1.0f, u + e * outs * ins,
                     static_cast<int>(ins), v + e * v_plane, static_cast<int>(t.block), 0.0f,
                     m + e * m_plane, static_cast<int>(t.block));
-      transform_output(m, outs, height, width, t, b, out);
+      transform_output(m, outs, height, width, t, b, stack, out);
     }
   }
 }
@@ -282,16 +300,17 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
 #pragma omp parallel
   {
     static thread_local std::vector<float> v_buffer, d_buffer;
-    static thread_local std::vector<Patch> patch_buffer;
+    static thread_local BlockStorage storage;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* d = scratch(d_buffer, kPositions * d_plane);
     const int thread = omp_get_thread_num();
     float* du = partial + thread * size;
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
-      const Block b = block_patches(t, index, s.height, s.width, patch_buffer);
-      transform_input(x, ins, s.height, s.width, t, b, v);
-      transform_grad_output(grad_y, outs, s.height, s.width, t, b, d);
+      const Block b = make_block(t, index, storage);
+      float* stack = scratch(storage.stack, b.stack_size);
+      transform_input(x, ins, s.height, s.width, t, b, stack, v);
+      transform_grad_output(grad_y, outs, s.height, s.width, t, b, stack, d);
       const float beta = used[static_cast<size_t>(thread)] ? 1.0f : 0.0f;
       used[static_cast<size_t>(thread)] = 1;
       for (int64_t e = 0; e < kPositions; ++e)
