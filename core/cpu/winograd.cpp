@@ -3,11 +3,36 @@
 
 #include "core/cpu/winograd_kernels.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace gaze::cpu {
 
 bool use_f4x4(const WinogradShape& s) {
   constexpr int64_t kMinTilesPerRow = 8;  // one vector of F(4x4) tiles
   return (s.width + 3) / 4 >= kMinTilesPerRow;
+}
+
+const float* kernel_taps(const float* w, int64_t outs, int64_t ins, bool flipped) {
+  static thread_local std::vector<float> buffer;
+  const int64_t count = outs * ins;
+  if (buffer.size() < static_cast<size_t>(9 * count)) buffer.resize(static_cast<size_t>(9 * count));
+  float* taps = buffer.data();
+  if (!flipped) {
+#pragma omp parallel for schedule(static)
+    for (int64_t oc = 0; oc < count; ++oc)
+      for (int i = 0; i < 9; ++i) taps[i * count + oc] = w[oc * 9 + i];
+    return taps;
+  }
+  // w is [ins][outs][3][3] here: read it in order, 16 of its rows at a time,
+  // so that the writes of each (tap, o) are 16 consecutive c.
+  constexpr int64_t kRows = 16;
+#pragma omp parallel for schedule(static)
+  for (int64_t c0 = 0; c0 < ins; c0 += kRows)
+    for (int64_t o = 0; o < outs; ++o)
+      for (int64_t c = c0; c < std::min(c0 + kRows, ins); ++c)
+        for (int i = 0; i < 9; ++i) taps[i * count + o * ins + c] = w[(c * outs + o) * 9 + 8 - i];
+  return taps;
 }
 
 bool winograd_applies(const Tensor& w, const Conv2dGeometry& g) {

@@ -225,10 +225,12 @@ void transform_grad_output(const float* grad_y, int64_t channels, int64_t height
 const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool flipped) {
   static thread_local std::vector<float> buffer;
   float* u = scratch(buffer, kPositions * outs * ins);
-#pragma omp parallel for schedule(static)
-  for (int64_t oc = 0; oc < outs * ins; ++oc) {
+  const float* taps = kernel_taps(w, outs, ins, flipped);
+  const int64_t count = outs * ins;
+#pragma omp parallel for simd schedule(static)
+  for (int64_t oc = 0; oc < count; ++oc) {
     float k[3][3];
-    load_kernel(w, outs, ins, oc, flipped, k);
+    for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = taps[i * count + oc];
     float rows[4][3];
     for (int q = 0; q < 3; ++q) {
       rows[0][q] = k[0][q];
@@ -239,7 +241,7 @@ const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool f
     for (int i = 0; i < 4; ++i) {
       const float cols[4] = {rows[i][0], 0.5f * (rows[i][0] + rows[i][1] + rows[i][2]),
                              0.5f * (rows[i][0] - rows[i][1] + rows[i][2]), rows[i][2]};
-      for (int q = 0; q < 4; ++q) u[(4 * i + q) * outs * ins + oc] = cols[q];
+      for (int q = 0; q < 4; ++q) u[(4 * i + q) * count + oc] = cols[q];
     }
   }
   return u;

@@ -21,14 +21,11 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
 // True when the shape goes to F(4x4): rows of at least 8 tiles.
 bool use_f4x4(const WinogradShape& s);
 
-// The 3x3 kernel that entry oc = o * ins + c of a weight transform uses:
-// w[o][c], or w[c][o] rotated by 180 degrees when `flipped` (the kernel of
-// the data gradient, with o and c the gradient conv's out and in).
-inline void load_kernel(const float* w, int64_t outs, int64_t ins, int64_t oc, bool flipped,
-                        float k[3][3]) {
-  const int64_t o = oc / ins, c = oc % ins;
-  const float* src = flipped ? w + (c * outs + o) * 9 : w + (o * ins + c) * 9;
-  for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = flipped ? src[8 - i] : src[i];
-}
+// The 3x3 kernels laid out tap by tap, for the weight transforms to read
+// with vector loads: taps[i * outs * ins + o * ins + c] = tap i (row-major) of
+// w[o][c], or of w[c][o] rotated by 180 degrees when `flipped` (the kernel of
+// the data gradient, with o and c the gradient conv's out and in). The buffer
+// is the calling thread's, reused by its next call.
+const float* kernel_taps(const float* w, int64_t outs, int64_t ins, bool flipped);
 
 }  // namespace gaze::cpu
