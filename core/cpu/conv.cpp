@@ -68,12 +68,27 @@ bool is_pointwise(const ConvShape& s, const Conv2dGeometry& g) {
          g.pad_h == 0 && g.pad_w == 0;
 }
 
+// The output columns [begin, end) whose input column ox * stride + kj - pad
+// lies inside the image (the others read the zero padding).
+struct ColumnRange {
+  int64_t begin, end;
+};
+
+ColumnRange inside_columns(const ConvShape& s, const Conv2dGeometry& g, int64_t kj) {
+  const int64_t offset = kj - g.pad_w;  // input column of output column 0
+  const int64_t begin = offset >= 0 ? 0 : (-offset + g.stride_w - 1) / g.stride_w;
+  const int64_t end = s.width - offset <= 0 ? 0 : (s.width - offset + g.stride_w - 1) / g.stride_w;
+  return {std::min(begin, s.out_w), std::clamp(end, std::min(begin, s.out_w), s.out_w)};
+}
+
 // columns[(c, ki, kj), (oy, ox)] = image[c, oy*stride + ki - pad, ox*stride + kj - pad] or 0.
 void im2col(const float* image, const ConvShape& s, const Conv2dGeometry& g, float* columns) {
   for (int64_t c = 0; c < s.channels; ++c)
     for (int64_t ki = 0; ki < s.kernel_h; ++ki)
       for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
         float* row = columns + ((c * s.kernel_h + ki) * s.kernel_w + kj) * s.out_pixels();
+        const ColumnRange inside = inside_columns(s, g, kj);
+        const int64_t offset = kj - g.pad_w;
         for (int64_t oy = 0; oy < s.out_h; ++oy) {
           const int64_t iy = oy * g.stride_h + ki - g.pad_h;
           float* dst = row + oy * s.out_w;
@@ -82,10 +97,12 @@ void im2col(const float* image, const ConvShape& s, const Conv2dGeometry& g, flo
             continue;
           }
           const float* src = image + (c * s.height + iy) * s.width;
-          for (int64_t ox = 0; ox < s.out_w; ++ox) {
-            const int64_t ix = ox * g.stride_w + kj - g.pad_w;
-            dst[ox] = (ix >= 0 && ix < s.width) ? src[ix] : 0.0f;
-          }
+          std::fill(dst, dst + inside.begin, 0.0f);
+          if (g.stride_w == 1)
+            std::copy(src + inside.begin + offset, src + inside.end + offset, dst + inside.begin);
+          else
+            for (int64_t ox = inside.begin; ox < inside.end; ++ox) dst[ox] = src[ox * g.stride_w + offset];
+          std::fill(dst + inside.end, dst + s.out_w, 0.0f);
         }
       }
 }
@@ -97,15 +114,14 @@ void col2im(const float* columns, const ConvShape& s, const Conv2dGeometry& g, f
     for (int64_t ki = 0; ki < s.kernel_h; ++ki)
       for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
         const float* row = columns + ((c * s.kernel_h + ki) * s.kernel_w + kj) * s.out_pixels();
+        const ColumnRange inside = inside_columns(s, g, kj);
+        const int64_t offset = kj - g.pad_w;
         for (int64_t oy = 0; oy < s.out_h; ++oy) {
           const int64_t iy = oy * g.stride_h + ki - g.pad_h;
           if (iy < 0 || iy >= s.height) continue;
           float* dst = image + (c * s.height + iy) * s.width;
           const float* src = row + oy * s.out_w;
-          for (int64_t ox = 0; ox < s.out_w; ++ox) {
-            const int64_t ix = ox * g.stride_w + kj - g.pad_w;
-            if (ix >= 0 && ix < s.width) dst[ix] += src[ox];
-          }
+          for (int64_t ox = inside.begin; ox < inside.end; ++ox) dst[ox * g.stride_w + offset] += src[ox];
         }
       }
 }
