@@ -7,6 +7,7 @@
 // OpenBLAS runs single-threaded inside the OpenMP region, so threads work on
 // different blocks and no two threads write the same output.
 #include "core/cpu/winograd_kernels.h"
+#include "core/cpu/winograd_stack.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -28,9 +29,6 @@ struct Tiling {
   // read or write together, off the same L1 cache set (block * rows * 4 bytes
   // is usually a multiple of 4 KiB).
   int64_t plane(int64_t rows) const { return rows * block + 16; }
-  // Row length of a padded image: one zero column left, the image, and zero
-  // columns right up to the last tile's patch.
-  int64_t padded_width() const { return 2 * tiles_w + 2; }
 };
 
 Tiling tiling(const WinogradShape& s) {
@@ -50,82 +48,16 @@ T* scratch(std::vector<T>& buffer, int64_t count) {
   return buffer.data();
 }
 
-// The transforms work on one channel at a time through a "stack": the tile
-// rows of each image that the block touches, copied with a zero border of
-// one pixel (the padding) and zeros past odd edges. Every tile is then
-// interior, at a known offset, and one vector loop handles all tiles of the
-// block whatever image or row they are in.
-//
-// One image's share of a block: its tiles are the block's [begin, end), in
-// tile rows [row_begin, row_end), and its padded rows start at `base`.
-struct Segment {
-  int64_t image, row_begin, row_end, begin, end, base;
-};
-
-struct Block {
-  int64_t first, count;     // the tiles [first, first + count) of all images
-  const Segment* segments;  // the images they belong to
-  int64_t images;
-  const int32_t* offsets;  // per tile: where its 4x4 patch starts in the stack
-  int64_t stack_size;      // floats
-};
-
-// Per-thread storage behind a Block.
-struct BlockStorage {
-  std::vector<Segment> segments;
-  std::vector<int32_t> offsets;
-  std::vector<float> stack;
-};
-
-Block make_block(const Tiling& t, int64_t index, BlockStorage& storage) {
-  const int64_t first = index * t.block, count = std::min(t.block, t.total - first);
-  const int64_t width = t.padded_width();
-  storage.segments.clear();
-  int32_t* offsets = scratch(storage.offsets, count);
-  int64_t base = 0;
-  for (int64_t j = 0; j < count;) {
-    const int64_t image = (first + j) / t.per_image, image_first = image * t.per_image;
-    const int64_t end = std::min(count, image_first + t.per_image - first);
-    const int64_t row_begin = (first + j - image_first) / t.tiles_w;
-    const int64_t row_end = (first + end - 1 - image_first) / t.tiles_w + 1;
-    storage.segments.push_back({image, row_begin, row_end, j, end, base});
-    for (int64_t k = j; k < end; ++k) {
-      const int64_t r = first + k - image_first;
-      offsets[k] = static_cast<int32_t>(base + 2 * (r / t.tiles_w - row_begin) * width + 2 * (r % t.tiles_w));
-    }
-    base += (2 * (row_end - row_begin) + 2) * width;
-    j = end;
-  }
-  return {first, count, storage.segments.data(), static_cast<int64_t>(storage.segments.size()), offsets, base};
-}
-
-// Copies channel `channel` of the block's images into the stack. Only the
-// image pixels are written: the border and the rows outside the image keep
-// the zeros the caller filled the stack with.
-void fill_stack(const float* data, int64_t channels, int64_t channel, int64_t height, int64_t width,
-                const Tiling& t, const Block& b, float* stack) {
-  const int64_t padded = t.padded_width();
-  for (int64_t i = 0; i < b.images; ++i) {
-    const Segment& seg = b.segments[i];
-    const float* plane = data + (seg.image * channels + channel) * height * width;
-    // Padded row r holds image row r - 1.
-    const int64_t first_row = std::max<int64_t>(2 * seg.row_begin, 1);
-    const int64_t last_row = std::min(2 * seg.row_end + 2, height + 1);
-    for (int64_t r = first_row; r < last_row; ++r)
-      std::copy(plane + (r - 1) * width, plane + r * width,
-                stack + seg.base + (r - 2 * seg.row_begin) * padded + 1);
-  }
-}
-
 // V[e][c][j] = (B^T d B)[e] for the 4x4 patch d of tile j in channel c, with
 // B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. Channel-major loops make the
 // 16 output streams sequential.
-void transform_input(const float* x, int64_t channels, int64_t height, int64_t width,
-                     const Tiling& t, const Block& b, float* stack, float* v) {
-  const int64_t stride = t.plane(channels), padded = t.padded_width();
-  std::fill(stack, stack + b.stack_size, 0.0f);
+void transform_input(const float* x, int64_t channels, const TileGrid& grid, const Tiling& t,
+                     const StackBlock& b, float* v) {
+  const int64_t stride = t.plane(channels), padded = grid.padded_width();
+  const float* stack = b.stack;
+  clear_stack(b);
   for (int64_t c = 0; c < channels; ++c) {
-    fill_stack(x, channels, c, height, width, t, b, stack);
+    fill_stack(x, channels, c, grid, b);
     float* out = v + c * t.block;
 #pragma omp simd
     for (int64_t j = 0; j < b.count; ++j) {
@@ -153,9 +85,10 @@ void transform_input(const float* x, int64_t channels, int64_t height, int64_t w
 // y tile = A^T m A for each product m = M[.][o][j]; A^T = [1 1 1 0; 0 1 -1 -1].
 // The 2x2 tiles go to the stack (at the patch offset + one row and column),
 // then the block's pixels inside the image are copied out.
-void transform_output(const float* m, int64_t channels, int64_t height, int64_t width,
-                      const Tiling& t, const Block& b, float* stack, float* y) {
-  const int64_t stride = t.plane(channels), padded = t.padded_width();
+void transform_output(const float* m, int64_t channels, const TileGrid& grid, const Tiling& t,
+                      const StackBlock& b, float* y) {
+  const int64_t stride = t.plane(channels), padded = grid.padded_width();
+  float* stack = b.stack;
   for (int64_t o = 0; o < channels; ++o) {
     const float* in = m + o * t.block;
 #pragma omp simd
@@ -173,32 +106,19 @@ void transform_output(const float* m, int64_t channels, int64_t height, int64_t 
         stack[at + i * padded + 1] = rows[i][1] - rows[i][2] - rows[i][3];
       }
     }
-    for (int64_t i = 0; i < b.images; ++i) {
-      const Segment& seg = b.segments[i];
-      float* plane = y + (seg.image * channels + o) * height * width;
-      const int64_t image_first = seg.image * t.per_image;
-      const int64_t r_begin = b.first + seg.begin - image_first, r_end = b.first + seg.end - image_first;
-      for (int64_t row = seg.row_begin; row < seg.row_end; ++row) {
-        // The block's tiles in this tile row: all of it but at the ends.
-        const int64_t x_begin = 2 * std::max<int64_t>(r_begin - row * t.tiles_w, 0);
-        const int64_t x_end = std::min(2 * std::min(r_end - row * t.tiles_w, t.tiles_w), width);
-        for (int64_t yy = 2 * row; yy < std::min(2 * row + 2, height); ++yy) {
-          const float* src = stack + seg.base + (yy + 1 - 2 * seg.row_begin) * padded + 1;
-          std::copy(src + x_begin, src + x_end, plane + yy * width + x_begin);
-        }
-      }
-    }
+    copy_out_tiles(grid, b, y, channels, o);
   }
 }
 
 // D[e][o][j] = (A g A^T)[e] for the 2x2 output-gradient tile g (zero outside
 // the image): the adjoint of transform_output.
-void transform_grad_output(const float* grad_y, int64_t channels, int64_t height, int64_t width,
-                           const Tiling& t, const Block& b, float* stack, float* d) {
-  const int64_t stride = t.plane(channels), padded = t.padded_width();
-  std::fill(stack, stack + b.stack_size, 0.0f);
+void transform_grad_output(const float* grad_y, int64_t channels, const TileGrid& grid, const Tiling& t,
+                           const StackBlock& b, float* d) {
+  const int64_t stride = t.plane(channels), padded = grid.padded_width();
+  const float* stack = b.stack;
+  clear_stack(b);
   for (int64_t o = 0; o < channels; ++o) {
-    fill_stack(grad_y, channels, o, height, width, t, b, stack);
+    fill_stack(grad_y, channels, o, grid, b);
     float* out = d + o * t.block;
 #pragma omp simd
     for (int64_t j = 0; j < b.count; ++j) {
@@ -251,24 +171,25 @@ const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool f
 void convolve(const float* in, const float* u, int64_t batch, int64_t ins,
               int64_t outs, int64_t height, int64_t width, float* out) {
   const Tiling t = tiling({batch, ins, outs, height, width});
+  const TileGrid grid(2, height, width);
   const int64_t v_plane = t.plane(ins), m_plane = t.plane(outs);
 #pragma omp parallel
   {
     static thread_local std::vector<float> v_buffer, m_buffer;
-    static thread_local BlockStorage storage;
+    static thread_local StackStorage storage;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* m = scratch(m_buffer, kPositions * m_plane);
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
-      const Block b = make_block(t, index, storage);
-      float* stack = scratch(storage.stack, b.stack_size);
-      transform_input(in, ins, height, width, t, b, stack, v);
+      const int64_t first = index * t.block;
+      const StackBlock b = make_stack_block(grid, first, std::min(t.block, t.total - first), storage);
+      transform_input(in, ins, grid, t, b, v);
       for (int64_t e = 0; e < kPositions; ++e)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(outs),
                     static_cast<int>(b.count), static_cast<int>(ins), 1.0f, u + e * outs * ins,
                     static_cast<int>(ins), v + e * v_plane, static_cast<int>(t.block), 0.0f,
                     m + e * m_plane, static_cast<int>(t.block));
-      transform_output(m, outs, height, width, t, b, stack, out);
+      transform_output(m, outs, grid, t, b, out);
     }
   }
 }
@@ -289,6 +210,7 @@ void backward_data(const float* grad_y, const float* w, const WinogradShape& s,
 void backward_weights(const float* x, const float* grad_y, const WinogradShape& s,
                       float* grad_w) {
   const Tiling t = tiling(s);
+  const TileGrid grid(2, s.height, s.width);
   const int64_t outs = s.out_channels, ins = s.in_channels, size = kPositions * outs * ins;
   const int threads = omp_get_max_threads();
   // dU[e][o][c] = sum over tiles of D[e][o][tile] V[e][c][tile], one partial
@@ -302,17 +224,17 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
 #pragma omp parallel
   {
     static thread_local std::vector<float> v_buffer, d_buffer;
-    static thread_local BlockStorage storage;
+    static thread_local StackStorage storage;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* d = scratch(d_buffer, kPositions * d_plane);
     const int thread = omp_get_thread_num();
     float* du = partial + thread * size;
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
-      const Block b = make_block(t, index, storage);
-      float* stack = scratch(storage.stack, b.stack_size);
-      transform_input(x, ins, s.height, s.width, t, b, stack, v);
-      transform_grad_output(grad_y, outs, s.height, s.width, t, b, stack, d);
+      const int64_t first = index * t.block;
+      const StackBlock b = make_stack_block(grid, first, std::min(t.block, t.total - first), storage);
+      transform_input(x, ins, grid, t, b, v);
+      transform_grad_output(grad_y, outs, grid, t, b, d);
       const float beta = used[static_cast<size_t>(thread)] ? 1.0f : 0.0f;
       used[static_cast<size_t>(thread)] = 1;
       for (int64_t e = 0; e < kPositions; ++e)
