@@ -9,8 +9,11 @@
 namespace gaze::cpu {
 
 bool use_f4x4(const WinogradShape& s) {
-  constexpr int64_t kMinTilesPerRow = 8;  // one vector of F(4x4) tiles
-  return (s.width + 3) / 4 >= kMinTilesPerRow;
+  // Measured (docs/performance.md): F(4x4) is as fast as F(2x2) or faster
+  // from 4 whole tiles a row; below, its 6x6 patches cost more than the
+  // multiplications they save.
+  constexpr int64_t kMinWidth = 16;
+  return s.width >= kMinWidth;
 }
 
 const float* kernel_taps(const float* w, int64_t outs, int64_t ins, bool flipped) {

@@ -4,10 +4,12 @@
 //    output tile and (in, out) channel pair instead of 144 (4x fewer);
 //  - F(2x2, 3x3) (core/cpu/winograd_f2x2.cpp): 16 per 2x2 tile instead of
 //    36 (2.25x fewer).
-// F(4x4) runs its tile transforms 8 tiles at a time along a tile row, so it
-// is used for images at least 8 tiles (29 pixels) wide; narrower images
-// (the late, small, channel-heavy layers) are faster with F(2x2), whose
-// tiles and transforms are smaller (measured in docs/performance.md).
+// F(4x4) is used for images at least 16 pixels wide (4 tiles): rows of 8
+// tiles or more are transformed 8 tiles at a time along the row, narrower
+// images through the tile stack of core/cpu/winograd_stack.h, 8 tiles of a
+// block at a time. Images narrower than 16 pixels (the late, small,
+// channel-heavy layers) are faster with F(2x2), whose patches are smaller
+// (measured in docs/performance.md).
 // Both turn the element-wise products of all tiles into one GEMM over
 // channels per transformed position, on blocks of tiles that stay in cache,
 // and compute weight gradients with the adjoint transforms. F(2x2)'s

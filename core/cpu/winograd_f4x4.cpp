@@ -17,6 +17,7 @@
 // across the tiles of the run). Sharing the vertical pass between horizontally
 // overlapping patches also saves a third of its work.
 #include "core/cpu/winograd_kernels.h"
+#include "core/cpu/winograd_stack.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -367,6 +368,127 @@ void transform_grad_output(const float* grad_y, int64_t channels, int64_t height
   }
 }
 
+// Images narrower than kLanes tiles have no full vector of tiles in a row:
+// their blocks go through the tile stack (core/cpu/winograd_stack.h) and
+// are transformed one tile per vector lane, across all tiles of the block.
+bool narrow(const Tiling& t) { return t.tiles_w < kLanes; }
+
+// The stack transforms take tiles kLanes at a time, one per lane of a Vec,
+// reading and writing the stack through the tiles' offsets (gathers and
+// scatters), and the block's remaining tiles one by one. The tile functions
+// below serve both: T is Vec or float, `read(k)` gives element k of the
+// tile's input in T.
+
+// Reads of stack[offset of tile + k] for kLanes tiles or for one.
+struct GatherTiles {
+  const float* stack;
+  const int32_t* offsets;
+  int64_t shift;
+  Vec operator()(int64_t k) const {
+    const float* p = stack + shift + k;
+    return Vec{p[offsets[0]], p[offsets[1]], p[offsets[2]], p[offsets[3]],
+               p[offsets[4]], p[offsets[5]], p[offsets[6]], p[offsets[7]]};
+  }
+};
+
+struct ReadTile {
+  const float* at;
+  float operator()(int64_t k) const { return at[k]; }
+};
+
+// A 2-D transform done as two 1-D ones: f (kIn values to kOut) down each of
+// the kIn columns of the input tile x[i][k] = read(i * row_step + k), then
+// along each of the kOut rows of the result: result[kOut * i + k].
+template <int kIn, int kOut, typename T, typename Read, typename F>
+inline void separable_tile(Read read, int64_t row_step, F f, T* result) {
+  T columns[kIn][kOut];  // columns[k] = f(column k of x)
+  for (int k = 0; k < kIn; ++k) {
+    T column[kIn];
+    for (int i = 0; i < kIn; ++i) column[i] = read(i * row_step + k);
+    f(column, columns[k]);
+  }
+  for (int i = 0; i < kOut; ++i) {
+    T row[kIn];
+    for (int k = 0; k < kIn; ++k) row[k] = columns[k][i];
+    f(row, result + kOut * i);
+  }
+}
+
+// out[e * stride + j] = r[e] for each tile j of the block, with tile(read, r)
+// computing r from the tile's stack elements read(k) = stack[offset + shift + k].
+template <typename TileFn>
+void gather_tiles(const StackBlock& b, int64_t shift, int64_t stride, float* out, TileFn tile) {
+  int64_t j = 0;
+  for (; j + kLanes <= b.count; j += kLanes) {
+    Vec r[kPositions];
+    tile(GatherTiles{b.stack, b.offsets + j, shift}, r);
+    for (int64_t e = 0; e < kPositions; ++e) store(out + e * stride + j, r[e]);
+  }
+  for (; j < b.count; ++j) {
+    float r[kPositions];
+    tile(ReadTile{b.stack + b.offsets[j] + shift}, r);
+    for (int64_t e = 0; e < kPositions; ++e) out[e * stride + j] = r[e];
+  }
+}
+
+// V[e][c][j] = (B^T d B)[e] for the 6x6 patch d of tile j, in every channel c.
+void stack_input(const float* x, int64_t channels, const TileGrid& grid, const Tiling& t,
+                 const StackBlock& b, float* v) {
+  const int64_t stride = t.plane(channels), padded = grid.padded_width();
+  clear_stack(b);
+  for (int64_t c = 0; c < channels; ++c) {
+    fill_stack(x, channels, c, grid, b);
+    // v[e] = (B^T d B)[e], d the 6x6 patch.
+    gather_tiles(b, 0, stride, v + c * t.block,
+                 [&](auto read, auto* r) { separable_tile<kPatch, kPatch>(read, padded, kInputColumns, r); });
+  }
+}
+
+// y tile = A^T m A for the products m = M[.][o][j], in every output channel
+// o, written to the stack (at the patch offset + one row and column) and
+// copied out clipped to the image.
+void stack_output(const float* m, int64_t channels, const TileGrid& grid, const Tiling& t,
+                  const StackBlock& b, float* y) {
+  const int64_t stride = t.plane(channels), padded = grid.padded_width();
+  for (int64_t o = 0; o < channels; ++o) {
+    const float* in = m + o * t.block;
+    int64_t j = 0;
+    for (; j + kLanes <= b.count; j += kLanes) {
+      Vec pixels[kTile * kTile];
+      separable_tile<kPatch, kTile>([&](int64_t e) { return load(in + e * stride + j); }, kPatch, kOutputColumns,
+                                    pixels);
+      for (int64_t lane = 0; lane < kLanes; ++lane) {
+        float* tile = b.stack + b.offsets[j + lane] + padded + 1;
+        for (int64_t a = 0; a < kTile; ++a)
+          for (int64_t c = 0; c < kTile; ++c) tile[a * padded + c] = pixels[kTile * a + c][lane];
+      }
+    }
+    for (; j < b.count; ++j) {
+      float pixels[kTile * kTile];
+      separable_tile<kPatch, kTile>([&](int64_t e) { return in[e * stride + j]; }, kPatch, kOutputColumns, pixels);
+      float* tile = b.stack + b.offsets[j] + padded + 1;
+      for (int64_t a = 0; a < kTile; ++a)
+        for (int64_t c = 0; c < kTile; ++c) tile[a * padded + c] = pixels[kTile * a + c];
+    }
+    copy_out_tiles(grid, b, y, channels, o);
+  }
+}
+
+// D[e][o][j] = (A g A^T)[e] for the 4x4 output-gradient tile g of tile j
+// (zero outside the image), in every output channel o.
+void stack_grad_output(const float* grad_y, int64_t channels, const TileGrid& grid, const Tiling& t,
+                       const StackBlock& b, float* d) {
+  const int64_t stride = t.plane(channels), padded = grid.padded_width();
+  clear_stack(b);
+  for (int64_t o = 0; o < channels; ++o) {
+    fill_stack(grad_y, channels, o, grid, b);
+    // The gradient tile starts one row and column inside the patch.
+    // d[e] = (A g A^T)[e], g the 4x4 gradient tile.
+    gather_tiles(b, padded + 1, stride, d + o * t.block,
+                 [&](auto read, auto* r) { separable_tile<kTile, kPatch>(read, padded, kGradOutputColumns, r); });
+  }
+}
+
 // U[e][o][c] = (G k G^T)[e], where k = w[o][c], or w[c][o] rotated by 180
 // degrees when `flipped` (the kernel of the data gradient, with o and c the
 // gradient conv's out and in).
@@ -399,25 +521,36 @@ const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool f
 void convolve(const float* in, const float* u, int64_t batch, int64_t ins,
               int64_t outs, int64_t height, int64_t width, float* out) {
   const Tiling t = tiling({batch, ins, outs, height, width});
+  const TileGrid grid(kTile, height, width);
   const int64_t v_plane = t.plane(ins), m_plane = t.plane(outs);
 #pragma omp parallel
   {
     static thread_local std::vector<float> v_buffer, m_buffer;
     static thread_local std::vector<Run> runs;
+    static thread_local StackStorage storage;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* m = scratch(m_buffer, kPositions * m_plane);
     const RowBuffers buffers = row_buffers(t, width);
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
       const int64_t count = std::min(t.block, t.total - index * t.block);
-      for (const Run& run : block_runs(t, index, runs))
-        transform_input(in, ins, height, width, t, run, buffers, v);
+      StackBlock b{};
+      if (narrow(t)) {
+        b = make_stack_block(grid, index * t.block, count, storage);
+        stack_input(in, ins, grid, t, b, v);
+      } else {
+        for (const Run& run : block_runs(t, index, runs))
+          transform_input(in, ins, height, width, t, run, buffers, v);
+      }
       for (int64_t e = 0; e < kPositions; ++e)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(outs),
                     static_cast<int>(count), static_cast<int>(ins), 1.0f, u + e * outs * ins,
                     static_cast<int>(ins), v + e * v_plane, static_cast<int>(t.block), 0.0f,
                     m + e * m_plane, static_cast<int>(t.block));
-      for (const Run& run : runs) transform_output(m, outs, height, width, t, run, buffers, out);
+      if (narrow(t))
+        stack_output(m, outs, grid, t, b, out);
+      else
+        for (const Run& run : runs) transform_output(m, outs, height, width, t, run, buffers, out);
     }
   }
 }
@@ -438,6 +571,7 @@ void backward_data(const float* grad_y, const float* w, const WinogradShape& s,
 void backward_weights(const float* x, const float* grad_y, const WinogradShape& s,
                       float* grad_w) {
   const Tiling t = tiling(s);
+  const TileGrid grid(kTile, s.height, s.width);
   const int64_t outs = s.out_channels, ins = s.in_channels, size = kPositions * outs * ins;
   const int threads = omp_get_max_threads();
   // dU[e][o][c] = sum over tiles of D[e][o][tile] V[e][c][tile], one partial
@@ -452,6 +586,7 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
   {
     static thread_local std::vector<float> v_buffer, d_buffer;
     static thread_local std::vector<Run> runs;
+    static thread_local StackStorage storage;
     float* v = scratch(v_buffer, kPositions * v_plane);
     float* d = scratch(d_buffer, kPositions * d_plane);
     const RowBuffers buffers = row_buffers(t, s.width);
@@ -460,9 +595,15 @@ void backward_weights(const float* x, const float* grad_y, const WinogradShape& 
 #pragma omp for schedule(static)
     for (int64_t index = 0; index < t.blocks(); ++index) {
       const int64_t count = std::min(t.block, t.total - index * t.block);
-      for (const Run& run : block_runs(t, index, runs)) {
-        transform_input(x, ins, s.height, s.width, t, run, buffers, v);
-        transform_grad_output(grad_y, outs, s.height, s.width, t, run, buffers, d);
+      if (narrow(t)) {
+        const StackBlock b = make_stack_block(grid, index * t.block, count, storage);
+        stack_input(x, ins, grid, t, b, v);
+        stack_grad_output(grad_y, outs, grid, t, b, d);
+      } else {
+        for (const Run& run : block_runs(t, index, runs)) {
+          transform_input(x, ins, s.height, s.width, t, run, buffers, v);
+          transform_grad_output(grad_y, outs, s.height, s.width, t, run, buffers, d);
+        }
       }
       const float beta = used[static_cast<size_t>(thread)] ? 1.0f : 0.0f;
       used[static_cast<size_t>(thread)] = 1;

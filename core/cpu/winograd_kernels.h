@@ -18,7 +18,7 @@ void backward_data(const float* grad_y, const float* w, const WinogradShape& s, 
 void backward_weights(const float* x, const float* grad_y, const WinogradShape& s, float* grad_w);
 }  // namespace f4x4
 
-// True when the shape goes to F(4x4): rows of at least 8 tiles.
+// True when the shape goes to F(4x4): images at least 16 pixels wide.
 bool use_f4x4(const WinogradShape& s);
 
 // The 3x3 kernels laid out tap by tap, for the weight transforms to read
