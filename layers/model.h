@@ -72,14 +72,16 @@ class Model {
   // the right shape. `source` names the origin (a file) in error messages.
   void load_state(const TensorFile& file, const std::string& source);
   void zero_grad();
+  // True when layer i is a batchnorm whose output only layer i + 1, a ReLU,
+  // reads and nobody keeps: forward then runs the two as one fused op
+  // (BatchNorm2d::forward_relu), which saves a pass over the activation each
+  // way. Public for tools that run layers one by one (gaze-bench's profile).
+  bool fuses_with_relu(size_t i, const ForwardContext& context) const;
+
   void to(Device device);
   Device device() const { return device_; }
 
  private:
-  // True when layer i is a batchnorm whose output only layer i + 1, a ReLU,
-  // reads and nobody keeps: in training the two then run as one fused op
-  // (ops::batch_norm_relu), which saves a pass over the activation each way.
-  bool fuses_with_relu(size_t i, const ForwardContext& context) const;
 
   Shape input_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;

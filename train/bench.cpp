@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
+#include "layers/batch_norm.h"
 #include "layers/model_yaml.h"
 
 namespace gaze::train {
@@ -119,21 +120,30 @@ class Trainer {
                           std::vector<Clock::time_point>& marks) {
     std::map<std::string, Tensor> outputs{{"input", images_}};
     Tensor last;
+    std::string layer_output_name;
     for (size_t i = 0; i < model_.size(); ++i) {
       Layer& layer = model_.layer(i);
       std::vector<Tensor> inputs;
       for (const std::string& name : model_.inputs_of(layer.name())) inputs.push_back(outputs.at(name));
       const auto start = Clock::now();
-      last = layer.forward(inputs, context);
-      timings.push_back({layer.name(), layer.type(), ms_since(start), 0});
+      if (model_.fuses_with_relu(i, context)) {  // one row, as Model::forward runs them
+        const Layer& relu = model_.layer(++i);
+        last = static_cast<BatchNorm2d&>(layer).forward_relu(inputs, context);
+        timings.push_back({layer.name() + "+" + relu.name(), "bn+relu", ms_since(start), 0});
+        layer_output_name = relu.name();
+      } else {
+        last = layer.forward(inputs, context);
+        timings.push_back({layer.name(), layer.type(), ms_since(start), 0});
+        layer_output_name = layer.name();
+      }
       const size_t index = timings.size() - 1;
       last = record("bench_marker", last.detach(), {last}, [&marks, index](const Tensor& g) {
         marks.resize(std::max(marks.size(), index + 1));
         marks[index] = Clock::now();
         return std::vector<Tensor>{g};
       });
-      outputs[layer.name()] = last;
-      if (layer.name() == logits_) break;
+      outputs[layer_output_name] = last;
+      if (layer_output_name == logits_) break;
     }
     return last;
   }
@@ -206,16 +216,16 @@ void print_bench(const BenchResult& r, std::ostream& out) {
       << r.sgemm_peak_gflop_per_s << " GFLOP/s\n";
   out << "  peak memory (VmHWM) " << r.peak_rss_mib << " MiB, of which live blocks at most "
       << r.peak_tensor_mib << " MiB, in an arena of " << r.arena_mib << " MiB\n";
-  out << "  " << std::left << std::setw(12) << "layer" << std::setw(11) << "type" << std::right
+  out << "  " << std::left << std::setw(14) << "layer" << std::setw(11) << "type" << std::right
       << std::setw(12) << "forward ms" << std::setw(13) << "backward ms" << "\n";
   double forward = 0, backward = 0;
   for (const LayerTiming& t : r.layers) {
-    out << "  " << std::left << std::setw(12) << t.name << std::setw(11) << t.type << std::right
+    out << "  " << std::left << std::setw(14) << t.name << std::setw(11) << t.type << std::right
         << std::setw(12) << t.forward_ms << std::setw(13) << t.backward_ms << "\n";
     forward += t.forward_ms;
     backward += t.backward_ms;
   }
-  out << "  " << std::left << std::setw(23) << "total" << std::right << std::setw(12) << forward
+  out << "  " << std::left << std::setw(25) << "total" << std::right << std::setw(12) << forward
       << std::setw(13) << backward << "\n";
 }
 

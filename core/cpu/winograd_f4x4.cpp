@@ -10,12 +10,17 @@
 // OpenMP region, so threads work on different blocks and no two threads
 // write the same output.
 //
-// A block is walked as runs: consecutive tiles of one tile row of one image.
-// Each transform is done in two passes over a run: the vertical 1-D transform
-// on whole image rows (contiguous, vectorized along x, zero rows and columns
-// standing in for the padding), then the horizontal one per tile (vectorized
-// across the tiles of the run). Sharing the vertical pass between horizontally
-// overlapping patches also saves a third of its work.
+// Images at least 8 tiles wide (the row path): a block is walked as runs,
+// consecutive tiles of one tile row of one image. Each transform is done in
+// two passes over a run: the vertical 1-D transform on whole image rows
+// (contiguous, vectorized along x, zero rows and columns standing in for the
+// padding), then the horizontal one per tile (vectorized across the tiles of
+// the run). Sharing the vertical pass between horizontally overlapping
+// patches also saves a third of its work.
+//
+// Narrower images (the stack path): the block's image rows are copied into a
+// zero-bordered tile stack (core/cpu/winograd_stack.h) and 8 tiles at a time
+// are transformed, one per vector lane, their patches gathered by offset.
 #include "core/cpu/winograd_kernels.h"
 #include "core/cpu/winograd_stack.h"
 

@@ -2,6 +2,8 @@
 #include "core/cpu/winograd_stack.h"
 
 #include <algorithm>
+#include <cassert>
+#include <limits>
 
 namespace gaze::cpu {
 
@@ -32,6 +34,11 @@ StackBlock make_stack_block(const TileGrid& grid, int64_t first, int64_t count, 
     base += (tile * (row_end - row_begin) + 2) * padded;
     j = end;
   }
+  // Offsets are int32 for the gathers: a block's stack is a few tile rows of
+  // a few images (at most (tile + 2) * count rows of padded_width), far below
+  // the limit unless images are hundreds of millions of pixels wide. (An
+  // assert, not an exception: this runs inside an OpenMP region.)
+  assert(base <= std::numeric_limits<int32_t>::max());
   if (storage.stack.size() < static_cast<size_t>(base)) storage.stack.resize(static_cast<size_t>(base));
   return {first, count, storage.segments.data(), static_cast<int64_t>(storage.segments.size()),
           offsets, storage.stack.data(), base};

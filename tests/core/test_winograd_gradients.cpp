@@ -75,11 +75,14 @@ TEST_CASE("Winograd conv2d gradients of a wide layer match direct loops", "[conv
 // dispatcher sends it: run both on narrow and wide images and compare.
 TEST_CASE("Winograd F(2x2) and F(4x4) agree on narrow and wide images", "[conv][winograd]") {
   Rng rng(9);
-  // The last two have several blocks of tiles per call, with blocks starting
-  // and ending inside images (F(2x2): 42 tiles an image, blocks of 288; 450
-  // tiles an image in a tall, narrow one, blocks of 512).
-  for (const cpu::WinogradShape s : {cpu::WinogradShape{2, 16, 12, 9, 6}, cpu::WinogradShape{1, 8, 10, 5, 41},
-                                     cpu::WinogradShape{9, 128, 96, 11, 13}, cpu::WinogradShape{2, 8, 4, 300, 5}}) {
+  // The last three have several blocks of tiles per call, with blocks
+  // starting and ending inside images (F(2x2): 42 tiles an image, blocks of
+  // 288; 450 tiles an image in a tall, narrow one, blocks of 512) and, in the
+  // 13x21 one, inside tile rows of F(4x4)'s stack path (6 tiles a row, 24 an
+  // image, blocks of 64).
+  for (const cpu::WinogradShape s :
+       {cpu::WinogradShape{2, 16, 12, 9, 6}, cpu::WinogradShape{1, 8, 10, 5, 41}, cpu::WinogradShape{9, 128, 96, 11, 13},
+        cpu::WinogradShape{2, 8, 4, 300, 5}, cpu::WinogradShape{4, 64, 64, 13, 21}}) {
     INFO("batch " << s.batch << " channels " << s.in_channels << "->" << s.out_channels << " size " << s.height
                   << "x" << s.width);
     const std::vector<float> x = random_input({s.batch, s.in_channels, s.height, s.width}, rng).to_vector();
