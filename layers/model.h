@@ -82,7 +82,6 @@ class Model {
   Device device() const { return device_; }
 
  private:
-
   Shape input_shape_;
   std::vector<std::unique_ptr<Layer>> layers_;
   std::vector<std::vector<std::string>> inputs_;

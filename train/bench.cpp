@@ -120,12 +120,12 @@ class Trainer {
                           std::vector<Clock::time_point>& marks) {
     std::map<std::string, Tensor> outputs{{"input", images_}};
     Tensor last;
-    std::string layer_output_name;
     for (size_t i = 0; i < model_.size(); ++i) {
       Layer& layer = model_.layer(i);
       std::vector<Tensor> inputs;
       for (const std::string& name : model_.inputs_of(layer.name())) inputs.push_back(outputs.at(name));
       const auto start = Clock::now();
+      std::string layer_output_name;  // the name the model stores this output under
       if (model_.fuses_with_relu(i, context)) {  // one row, as Model::forward runs them
         const Layer& relu = model_.layer(++i);
         last = static_cast<BatchNorm2d&>(layer).forward_relu(inputs, context);

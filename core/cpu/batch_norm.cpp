@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/cpu/cpu_backend.h"
+#include "core/kernels/elementwise_math.h"
 
 namespace gaze {
 
@@ -40,10 +41,6 @@ inline float affine(float x, float scale, float offset) {
   return x * scale + offset;
 #endif
 }
-
-// max(0, v) that keeps NaN (as the separate ReLU does), so that a NaN in
-// training still reaches the loss and the trainer's NaN guard.
-inline float relu(float v) { return v < 0 ? 0.0f : v; }
 
 inline ChannelAffine train_affine(float gamma, float beta, float mean, float inv_std) {
   const float scale = gamma * inv_std;
@@ -87,7 +84,9 @@ void batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, 
 #pragma omp simd
       for (int64_t i = 0; i < s.area; ++i) {
         const float v = affine(in[i], scale, offset);
-        out[i] = kRelu ? relu(v) : v;
+        // ReLU as the separate layer computes it (NaN stays NaN, so a NaN in
+        // training still reaches the loss and the trainer's NaN guard).
+        out[i] = kRelu ? math::leaky_relu(v, 0.0f) : v;
       }
     }
     saved_mean.data()[c] = static_cast<float>(mean);

@@ -98,8 +98,7 @@ void im2col(const float* image, const ConvShape& s, const Conv2dGeometry& g, flo
           }
           const float* src = image + (c * s.height + iy) * s.width;
           std::fill(dst, dst + inside.begin, 0.0f);
-          if (inside.begin == inside.end) {  // no pointer into the image to form
-          } else if (g.stride_w == 1)
+          if (g.stride_w == 1 && inside.begin < inside.end)  // (an empty range forms no pointer)
             std::copy(src + inside.begin + offset, src + inside.end + offset, dst + inside.begin);
           else
             for (int64_t ox = inside.begin; ox < inside.end; ++ox) dst[ox] = src[ox * g.stride_w + offset];

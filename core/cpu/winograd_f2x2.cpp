@@ -144,14 +144,8 @@ void transform_grad_output(const float* grad_y, int64_t channels, const TileGrid
 // The buffer is the calling thread's, reused by its next call.
 const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool flipped) {
   static thread_local std::vector<float> buffer;
-  float* u = scratch(buffer, kPositions * outs * ins);
-  const float* taps = kernel_taps(w, outs, ins, flipped);
-  const int64_t count = outs * ins;
-#pragma omp parallel for simd schedule(static)
-  for (int64_t oc = 0; oc < count; ++oc) {
-    float k[3][3];
-    for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = taps[i * count + oc];
-    float rows[4][3];
+  return transform_kernels<kPositions>(w, outs, ins, flipped, buffer, [](const float (&k)[3][3], auto put) {
+    float rows[4][3];  // G k
     for (int q = 0; q < 3; ++q) {
       rows[0][q] = k[0][q];
       rows[1][q] = 0.5f * (k[0][q] + k[1][q] + k[2][q]);
@@ -159,12 +153,12 @@ const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool f
       rows[3][q] = k[2][q];
     }
     for (int i = 0; i < 4; ++i) {
-      const float cols[4] = {rows[i][0], 0.5f * (rows[i][0] + rows[i][1] + rows[i][2]),
-                             0.5f * (rows[i][0] - rows[i][1] + rows[i][2]), rows[i][2]};
-      for (int q = 0; q < 4; ++q) u[(4 * i + q) * count + oc] = cols[q];
+      put(4 * i + 0, rows[i][0]);
+      put(4 * i + 1, 0.5f * (rows[i][0] + rows[i][1] + rows[i][2]));
+      put(4 * i + 2, 0.5f * (rows[i][0] - rows[i][1] + rows[i][2]));
+      put(4 * i + 3, rows[i][2]);
     }
-  }
-  return u;
+  });
 }
 
 // out = conv(in, k) where U holds the transformed kernels [16][outs][ins].

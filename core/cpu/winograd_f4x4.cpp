@@ -500,13 +500,7 @@ void stack_grad_output(const float* grad_y, int64_t channels, const TileGrid& gr
 // The buffer is the calling thread's, reused by its next call.
 const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool flipped) {
   static thread_local std::vector<float> buffer;
-  float* u = scratch(buffer, kPositions * outs * ins);
-  const float* taps = kernel_taps(w, outs, ins, flipped);
-  const int64_t count = outs * ins;
-#pragma omp parallel for simd schedule(static)
-  for (int64_t oc = 0; oc < count; ++oc) {
-    float k[3][3];
-    for (int i = 0; i < 9; ++i) k[i / 3][i % 3] = taps[i * count + oc];
+  return transform_kernels<kPositions>(w, outs, ins, flipped, buffer, [](const float (&k)[3][3], auto put) {
     float columns[3][kPatch];  // G k, column by column
     for (int q = 0; q < 3; ++q) {
       const float column[3] = {k[0][q], k[1][q], k[2][q]};
@@ -516,10 +510,9 @@ const float* transform_weights(const float* w, int64_t outs, int64_t ins, bool f
       const float row[3] = {columns[0][i], columns[1][i], columns[2][i]};
       float transformed[kPatch];
       apply_g(row, transformed);
-      for (int q = 0; q < kPatch; ++q) u[(kPatch * i + q) * count + oc] = transformed[q];
+      for (int q = 0; q < kPatch; ++q) put(kPatch * i + q, transformed[q]);
     }
-  }
-  return u;
+  });
 }
 
 // out = conv(in, k) where U holds the transformed kernels [36][outs][ins].
