@@ -9,6 +9,7 @@
 
 #include "cam/methods.h"
 #include "core/autograd.h"
+#include "core/program.h"
 #include "core/random.h"
 #include "cuda/runtime.h"
 
@@ -45,7 +46,6 @@ double best_seconds(int repeats, const std::function<void()>& work) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gaze::init_runtime();
   std::vector<int> sizes{64, 128};
   int batch = 64, repeats = 3, slow_images = 2;
   std::vector<std::string> methods = gaze::cam::method_names();
@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--methods", methods, "methods to time")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-
+  return gaze::run_program("gaze-bench-cam", [&] {
+  gaze::init_runtime();
   for (int size : sizes) {
     gaze::Model model = catdog_network(size);
     gaze::Rng rng(7);
@@ -90,4 +91,5 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+  });
 }

@@ -4,11 +4,10 @@
 #include <iostream>
 
 #include "cam/infer.h"
-#include "core/error.h"
+#include "core/program.h"
 #include "cuda/runtime.h"
 
 int main(int argc, char** argv) {
-  gaze::init_runtime();
   gaze::cam::InferOptions options;
   std::string method = "cam";
   CLI::App app{"Explain a gaze classifier's predictions with class activation maps"};
@@ -29,16 +28,13 @@ int main(int argc, char** argv) {
   app.add_flag("--metrics", options.metrics,
                "Average Drop, Increase in Confidence, deletion/insertion AUC and the randomization sanity check");
   app.add_option("--batch", options.batch, "images per forward pass")->capture_default_str();
+  app.add_flag("--allow-nonfinite", options.allow_nonfinite,
+               "load a checkpoint holding NaN/Inf values (debugging a diverged run)");
   app.add_option("inputs", options.inputs, "image files or folders")->required();
   CLI11_PARSE(app, argc, argv);
-  try {
+  return gaze::run_program("cam-infer", [&] {
+    gaze::init_runtime();
     options.method.method = gaze::cam::parse_method(method);
     return gaze::cam::run_cam_infer(options, std::cout, std::cerr);
-  } catch (const gaze::Error& e) {
-    std::cerr << "cam-infer: error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "cam-infer: unexpected error: " << e.what() << "\n";
-    return 3;
-  }
+  });
 }

@@ -1,14 +1,14 @@
 #pragma once
 // A checkpoint opened for inference: the model, its class names and the
-// preprocessing it was trained with, read from the metadata contract of
-// layers/model_file.h (classes, input {channels, height, width, mean, std,
-// resize}). Everything is checked up front so a bad file fails with its name
-// and the problem before any image is read.
+// preprocessing it was trained with, read by the one metadata reader
+// (layers/checkpoint_metadata.h). Everything is checked up front so a bad
+// file fails with its name and the problem before any image is read.
 #include <string>
 #include <vector>
 
 #include "data/config.h"
 #include "layers/model.h"
+#include "layers/model_file.h"
 
 namespace gaze::cam {
 
@@ -19,7 +19,7 @@ struct InferenceCheckpoint {
   std::string path;
 };
 
-InferenceCheckpoint load_inference_checkpoint(const std::string& path);
+InferenceCheckpoint load_inference_checkpoint(const std::string& path, const ModelFileOptions& options = {});
 
 // The class index for a name; the error lists the checkpoint's classes.
 int class_index(const InferenceCheckpoint& checkpoint, const std::string& name);

@@ -56,7 +56,7 @@ struct LoadedImage {
 class CamInferRun {
  public:
   CamInferRun(const InferOptions& options, std::ostream& out, std::ostream& err)
-      : options_(options), out_(out), err_(err), checkpoint_(load_inference_checkpoint(options.checkpoint)) {
+      : options_(options), out_(out), err_(err), checkpoint_(load_inference_checkpoint(options.checkpoint, {options.allow_nonfinite})) {
     Model& model = checkpoint_.model;
     const Method method = options.method.method;
     if (method == Method::cam || method == Method::contrastive) find_cam_graph(model);

@@ -3,9 +3,9 @@
 #include <bit>
 #include <cstring>
 #include <fstream>
-#include <regex>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace gaze::cam {
 
@@ -58,19 +58,38 @@ NpyArray read_npy(const std::string& path) {
   GAZE_CHECK(in, "'", path, "': truncated .npy header");
   GAZE_CHECK(header.find("'descr': '<f4'") != std::string::npos, "'", path, "': expected dtype '<f4', header ", header);
   GAZE_CHECK(header.find("'fortran_order': False") != std::string::npos, "'", path, "': Fortran order is not supported");
-  std::smatch match;
-  GAZE_CHECK(std::regex_search(header, match, std::regex("'shape': \\(([0-9, ]*)\\)")), "'", path,
-             "': no shape in the .npy header ", header);
+  // Parsed by hand: std::regex recurses per character and a crafted 64 KiB
+  // header would exhaust the stack.
+  const std::string key = "'shape': (";
+  const size_t open = header.find(key);
+  const size_t close = open == std::string::npos ? open : header.find(')', open);
+  GAZE_CHECK(close != std::string::npos, "'", path, "': no shape in the .npy header");
+  const std::string dims = header.substr(open + key.size(), close - open - key.size());
   NpyArray array;
-  const std::string dims = match[1];
-  const std::regex number("[0-9]+");
   int64_t count = 1;
-  for (auto it = std::sregex_iterator(dims.begin(), dims.end(), number); it != std::sregex_iterator(); ++it) {
-    array.shape.push_back(std::stoll(it->str()));
-    count *= array.shape.back();
+  for (size_t i = 0; i < dims.size();) {
+    if (dims[i] == ' ' || dims[i] == ',') {
+      ++i;
+      continue;
+    }
+    const size_t end = dims.find_first_not_of("0123456789", i);
+    const size_t digits = (end == std::string::npos ? dims.size() : end) - i;
+    GAZE_CHECK(digits > 0 && digits <= 18 && array.shape.size() < 8, "'", path, "': shape (", dims,
+               ") is not a list of at most 8 non-negative integers");
+    array.shape.push_back(std::stoll(dims.substr(i, digits)));
+    count = checked_multiply(count, array.shape.back(), ".npy element count");
+    i += digits;
   }
+  // The data must be in the file before anything is allocated for it.
+  const std::streamoff data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff available = in.tellg() - data_start;
+  in.seekg(data_start);
+  const int64_t bytes = checked_multiply(count, sizeof(float), ".npy data size");
+  GAZE_CHECK(available >= 0 && bytes <= available, "'", path, "': truncated .npy data (shape (", dims, ") needs ",
+             bytes, " bytes, the file has ", available, ")");
   array.values.resize(static_cast<size_t>(count));
-  in.read(reinterpret_cast<char*>(array.values.data()), static_cast<std::streamsize>(count * sizeof(float)));
+  in.read(reinterpret_cast<char*>(array.values.data()), static_cast<std::streamsize>(bytes));
   GAZE_CHECK(in, "'", path, "': truncated .npy data (expected ", count, " float32 values)");
   return array;
 }

@@ -5,6 +5,7 @@
 #include "core/autograd.h"
 #include "core/backend.h"
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/random.h"
 
 namespace gaze {
@@ -18,8 +19,7 @@ Storage::~Storage() { backend_for(device).release(data, device.index); }
 namespace {
 
 std::shared_ptr<TensorImpl> make_impl(const Shape& shape, Device device) {
-  for (int64_t d : shape)
-    GAZE_CHECK(d >= 0, "negative extent in tensor shape ", to_string(shape));
+  check_allocation(shape, device);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(numel(shape), device);
   impl->shape = shape;
@@ -53,16 +53,17 @@ Tensor Tensor::from_vector(const Shape& shape, const std::vector<float>& values,
 
 Tensor Tensor::scalar(float value, Device device) { return full({}, value, device); }
 
+// Both draw on the host, in element order, then move to `device`.
 Tensor Tensor::randn(const Shape& shape, Rng& rng, float stddev, Device device) {
-  std::vector<float> values(static_cast<size_t>(gaze::numel(shape)));
-  for (float& v : values) v = stddev * rng.normal();
-  return from_vector(shape, values, device);
+  Tensor t = empty(shape);
+  for (float* v = t.data(), *end = v + t.numel(); v != end; ++v) *v = stddev * rng.normal();
+  return device.is_cpu() ? t : t.to(device);
 }
 
 Tensor Tensor::uniform(const Shape& shape, Rng& rng, float low, float high, Device device) {
-  std::vector<float> values(static_cast<size_t>(gaze::numel(shape)));
-  for (float& v : values) v = rng.uniform(low, high);
-  return from_vector(shape, values, device);
+  Tensor t = empty(shape);
+  for (float* v = t.data(), *end = v + t.numel(); v != end; ++v) *v = rng.uniform(low, high);
+  return device.is_cpu() ? t : t.to(device);
 }
 
 TensorImpl& Tensor::checked() const {

@@ -8,7 +8,8 @@
 namespace gaze::cuda {
 
 float* CudaBackend::allocate(int64_t count, int device_index) {
-  return static_cast<float*>(allocate_bytes(static_cast<size_t>(count) * sizeof(float), device_index, "allocate"));
+  const auto bytes = static_cast<size_t>(checked_multiply(count, sizeof(float), "tensor allocation in bytes"));
+  return static_cast<float*>(allocate_bytes(bytes, device_index, "allocate"));
 }
 
 void CudaBackend::release(float* data, int device_index) { release_bytes(data, device_index); }

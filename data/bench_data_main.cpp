@@ -9,7 +9,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "core/error.h"
+#include "core/program.h"
 #include "data/data.h"
 
 namespace {
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "scratch folder for the decoded cache (emptied)");
   CLI11_PARSE(app, argc, argv);
 
-  try {
+  return gaze::run_program("gaze-bench-data", [&] {
     gaze::data::DataConfig config;
     config.root = root;
     config.num_workers = workers;
@@ -82,9 +82,6 @@ int main(int argc, char** argv) {
       report("cached, validation (no augment)", size, loader_rate(cached_val, epochs));
     }
     std::filesystem::remove_all(cache_dir);
-  } catch (const gaze::Error& error) {
-    std::cerr << "gaze-bench-data: " << error.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

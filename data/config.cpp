@@ -63,4 +63,30 @@ void validate(const DataConfig& config) {
              "; expected in [0, 1)");
 }
 
+DataConfig inference_config(int channels, int height, int width, const std::vector<float>& mean,
+                            const std::vector<float>& stddev, const std::string& resize, const std::string& source) {
+  try {
+    GAZE_CHECK(channels == 1 || channels == 3, "images have 1 (grayscale) or 3 (RGB) channels, the input has ",
+               channels);
+    GAZE_CHECK(mean.size() == static_cast<size_t>(channels) && stddev.size() == mean.size(),
+               "mean and std need one value per channel (", channels, "), got ", mean.size(), " and ", stddev.size());
+    DataConfig config;
+    config.channels = channels;
+    config.height = height;
+    config.width = width;
+    config.resize = parse_resize_policy(resize);
+    for (size_t c = 0; c < mean.size(); ++c) {
+      config.mean[c] = mean[c];
+      config.stddev[c] = stddev[c];
+    }
+    config.augment = AugmentConfig{false, 1, 1, 1, 1, 0, 0};
+    config.cache_dir.clear();
+    config.drop_last = false;
+    validate(config);
+    return config;
+  } catch (const Error& e) {
+    throw Error(source + ": " + e.what());
+  }
+}
+
 }  // namespace gaze::data

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace gaze::data {
 
@@ -58,5 +59,12 @@ struct DataConfig {
 
 // Throws gaze::Error when a field is out of range (what, value, expected).
 void validate(const DataConfig& config);
+
+// The deterministic preprocessing of inference (no augmentation, no cache, no
+// dropped batch), from a checkpoint's input description: `mean` and `stddev`
+// have one value per channel, `resize` names a policy. Validated; a problem
+// is a gaze::Error prefixed with `source`.
+DataConfig inference_config(int channels, int height, int width, const std::vector<float>& mean,
+                            const std::vector<float>& stddev, const std::string& resize, const std::string& source);
 
 }  // namespace gaze::data

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/error.h"
+#include "core/program.h"
 #include "data/idx_file.h"
 
 int main(int argc, char** argv) {
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "how many images")->check(CLI::PositiveNumber);
   app.add_option("--out", out, "output folder")->required();
   CLI11_PARSE(app, argc, argv);
-  try {
+  return gaze::run_program("gaze-export-idx", [&] {
     const gaze::data::IdxFiles files = gaze::data::find_idx_files(folder, split);
     const gaze::data::IdxImages images = gaze::data::read_idx_images(files.images, 64'000'000);
     const std::vector<std::uint8_t> labels = gaze::data::read_idx_labels(files.labels);
@@ -34,8 +34,5 @@ int main(int argc, char** argv) {
     }
     std::printf("wrote %zu images to %s\n", n, out.c_str());
     return 0;
-  } catch (const gaze::Error& e) {
-    std::fprintf(stderr, "gaze-export-idx: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }

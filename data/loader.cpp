@@ -69,16 +69,25 @@ void Loader::start_epoch(int epoch) {
 
 std::optional<Batch> Loader::next() {
   GAZE_CHECK(epoch_ >= 0, "Loader::next() called before start_epoch()");
-  std::unique_lock lock(mutex_);
-  if (next_to_return_ >= plan_.size()) return std::nullopt;
-  changed_.wait(lock, [this] { return ready_.count(next_to_return_) > 0; });
-  Slot slot = std::move(ready_.at(next_to_return_));
-  ready_.erase(next_to_return_);
-  ++next_to_return_;
-  lock.unlock();
-  changed_.notify_all();
-  if (slot.error) std::rethrow_exception(slot.error);
-  return std::move(slot.batch);
+  for (;;) {
+    std::unique_lock lock(mutex_);
+    if (next_to_return_ >= plan_.size()) return std::nullopt;
+    changed_.wait(lock, [this] { return ready_.count(next_to_return_) > 0; });
+    Slot slot = std::move(ready_.at(next_to_return_));
+    ready_.erase(next_to_return_);
+    ++next_to_return_;
+    lock.unlock();
+    changed_.notify_all();
+    if (slot.error) std::rethrow_exception(slot.error);
+    if (slot.batch.n > 0) return std::move(slot.batch);  // empty: every sample of it was undecodable
+  }
+}
+
+std::vector<std::string> Loader::undecodable_files() const {
+  const std::lock_guard lock(bad_mutex_);
+  std::vector<std::string> paths;
+  for (std::size_t index : undecodable_) paths.push_back(dataset_->samples[index].path);
+  return paths;
 }
 
 void Loader::worker_loop() {
@@ -109,9 +118,13 @@ void Loader::worker_loop() {
 
 bool Loader::try_base_image(std::size_t index, Image& out) const {
   if (cache_) {
-    if (!cache_->decoded(index)) return false;
-    out = cache_->image(index);
-    return true;
+    if (cache_->decoded(index)) {
+      out = cache_->image(index);
+      return true;
+    }
+    const std::lock_guard lock(bad_mutex_);
+    undecodable_.insert(index);  // the cache build reported it
+    return false;
   }
   {
     const std::lock_guard lock(bad_mutex_);
@@ -129,7 +142,7 @@ bool Loader::try_base_image(std::size_t index, Image& out) const {
   }
 }
 
-Image Loader::base_image(std::size_t& index) const {
+Image Loader::substitute_image(std::size_t& index) const {
   auto position = std::lower_bound(subset_.begin(), subset_.end(), index) - subset_.begin();
   Image image;
   for (std::size_t attempt = 0; attempt < subset_.size(); ++attempt) {
@@ -145,16 +158,20 @@ Image Loader::base_image(std::size_t& index) const {
 
 Batch Loader::make_batch(const std::vector<std::size_t>& indices) const {
   Batch batch;
-  batch.n = static_cast<int>(indices.size());
   batch.channels = config_.channels;
   batch.height = config_.height;
   batch.width = config_.width;
   const std::size_t stride = static_cast<std::size_t>(batch.channels) * batch.height * batch.width;
   batch.images.resize(stride * indices.size());
-  for (std::size_t k = 0; k < indices.size(); ++k) {
-    std::size_t index = indices[k];
-    const Image base = base_image(index);
-    float* out = batch.images.data() + k * stride;
+  std::size_t k = 0;
+  for (std::size_t index : indices) {
+    Image base;
+    if (training_) {
+      base = substitute_image(index);
+    } else if (!try_base_image(index, base)) {
+      continue;  // evaluation never substitutes: the sample is left out and reported
+    }
+    float* out = batch.images.data() + k++ * stride;
     if (training_) {
       const AugmentDraw draw = draw_augmentation(config_.augment, config_.seed, epoch_, index,
                                                  config_.width, config_.height);
@@ -165,6 +182,8 @@ Batch Loader::make_batch(const std::vector<std::size_t>& indices) const {
     batch.indices.push_back(index);
     batch.labels.push_back(dataset_->samples[index].label);
   }
+  batch.n = static_cast<int>(k);
+  batch.images.resize(stride * k);
   return batch;
 }
 

@@ -7,9 +7,12 @@
 // loader (or starting another epoch) stops and joins the workers.
 //
 // A sample that fails to decode during loading (its header was fine at scan
-// time, e.g. a truncated JPEG) is reported once on stderr and replaced by the
-// next decodable sample of the subset, so batch sizes, and with them the
-// ranks' all-reduces, stay in step.
+// time, e.g. a truncated JPEG) is reported once on stderr. In training it is
+// replaced by the next decodable sample of the subset, so batch sizes, and
+// with them the ranks' all-reduces, stay in step. In evaluation (training =
+// false) it is left out, never substituted: the batch is one sample shorter
+// (an empty batch is skipped) and undecodable_files() names it, so no image
+// is counted twice and n is the number of images really evaluated.
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -54,6 +57,8 @@ class Loader {
   std::optional<Batch> next();
   std::size_t batches_per_epoch() const;
   const std::shared_ptr<const DecodedCache>& cache() const { return cache_; }
+  // Paths of the samples found undecodable so far (sorted by dataset index).
+  std::vector<std::string> undecodable_files() const;
 
  private:
   struct Slot {
@@ -63,7 +68,7 @@ class Loader {
   void stop_workers();
   void worker_loop();
   Batch make_batch(const std::vector<std::size_t>& indices) const;
-  Image base_image(std::size_t& index) const;
+  Image substitute_image(std::size_t& index) const;
   bool try_base_image(std::size_t index, Image& out) const;
 
   std::shared_ptr<const Dataset> dataset_;

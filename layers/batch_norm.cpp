@@ -36,6 +36,16 @@ Tensor BatchNorm2d::forward_relu(const std::vector<Tensor>& inputs, const Forwar
                               tensor("running_var"), context.training, momentum_, eps_);
 }
 
+void BatchNorm2d::check_state(const std::string& source) const {
+  for (const auto& [local_name, buffer] : buffers()) {
+    if (local_name != "running_var") continue;
+    const std::vector<float> variance = buffer.to_vector();
+    for (size_t c = 0; c < variance.size(); ++c)
+      GAZE_CHECK(!(variance[c] < 0), "'", source, "': tensor '", name(), ".running_var' has the negative variance ",
+                 variance[c], " for channel ", c, "; a variance must be >= 0");
+  }
+}
+
 nlohmann::json BatchNorm2d::hyperparameters() const { return {{"eps", eps_}, {"momentum", momentum_}}; }
 
 }  // namespace gaze

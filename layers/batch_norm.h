@@ -18,6 +18,8 @@ class BatchNorm2d final : public Layer {
   // calls it for a batchnorm whose output only a ReLU layer reads.
   Tensor forward_relu(const std::vector<Tensor>& inputs, const ForwardContext& context);
   nlohmann::json hyperparameters() const override;
+  // running_var must be >= 0: a negative one gives NaN (sqrt) in evaluation.
+  void check_state(const std::string& source) const override;
 
  private:
   float eps_;

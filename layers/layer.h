@@ -46,6 +46,10 @@ class Layer {
   // Every hyperparameter as an explicit value (kernel, stride, integer
   // padding, eps, ...): enough to rebuild the layer without defaults.
   virtual nlohmann::json hyperparameters() const = 0;
+  // Checks values loaded from a file that the layer cannot work with (a
+  // negative variance, ...); throws gaze::Error naming `source`, the layer
+  // and the tensor. Finiteness is checked for every tensor before this.
+  virtual void check_state(const std::string& source) const { (void)source; }
 
   NamedTensors& parameters() { return parameters_; }
   const NamedTensors& parameters() const { return parameters_; }

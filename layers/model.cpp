@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "layers/batch_norm.h"
 #include "layers/registry.h"
 
@@ -20,6 +21,9 @@ Model::Model(const Shape& input_shape, std::vector<LayerSpec> specs, uint64_t se
   for (int64_t d : input_shape)
     GAZE_CHECK(d > 0, "model: input shape ", to_string(input_shape), " must be positive");
   Rng rng(seed);
+  // Sizes come from configs and checkpoints: a model whose parameters cannot
+  // fit in memory fails here, naming what it would need, before it is built.
+  AllocationBudget budget(physical_memory_bytes(), "the model's parameters and buffers");
   std::map<std::string, int> type_counts;
   std::set<std::string> explicit_names;
   for (const LayerSpec& spec : specs)
@@ -54,7 +58,14 @@ Model::Model(const Shape& input_shape, std::vector<LayerSpec> specs, uint64_t se
                  "' is not the model input or an earlier layer");
       in_shapes.push_back(found->second);
     }
-    const Shape out = layer->build(in_shapes, rng);
+    Shape out;
+    try {
+      out = layer->build(in_shapes, rng);
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      if (message.find(spec.name) != std::string::npos) throw;
+      throw Error(where + ": " + message);
+    }
     shapes[spec.name] = out;
     index_[spec.name] = layers_.size();
     layers_.push_back(std::move(layer));
@@ -208,6 +219,7 @@ void Model::load_state(const TensorFile& file, const std::string& source) {
     Tensor target = tensor;
     target.copy_from(*file.find(name));
   }
+  for (const auto& layer : layers_) layer->check_state(source);
 }
 
 void Model::zero_grad() {

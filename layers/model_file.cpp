@@ -1,5 +1,7 @@
 #include "layers/model_file.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace gaze {
@@ -21,7 +23,16 @@ void save_model_file(const std::string& path, const Model& model, const nlohmann
   save_safetensors(path, file);
 }
 
-LoadedModel load_model_file(const std::string& path) {
+namespace {
+void check_finite(const std::string& path, const std::string& name, const Tensor& tensor) {
+  const std::vector<float> values = tensor.to_vector();
+  for (size_t i = 0; i < values.size(); ++i)
+    GAZE_CHECK(std::isfinite(values[i]), "'", path, "': tensor '", name, "' holds the non-finite value ", values[i],
+               " at element ", i, " (a diverged or corrupted run); --allow-nonfinite loads it anyway for debugging");
+}
+}  // namespace
+
+LoadedModel load_model_file(const std::string& path, const ModelFileOptions& options) {
   TensorFile file = load_safetensors(path);
   const auto found = file.metadata.find("gaze");
   GAZE_CHECK(found != file.metadata.end(), "'", path,
@@ -32,13 +43,15 @@ LoadedModel load_model_file(const std::string& path) {
   } catch (const nlohmann::json::exception& e) {
     throw Error("'" + path + "': the gaze metadata is not valid JSON (" + e.what() + ")");
   }
-  GAZE_CHECK(info.is_object() && info.value("format", "") == kModelFileFormat, "'", path,
-             "': unsupported checkpoint format '", info.is_object() ? info.value("format", "?") : "?",
-             "' (expected ", kModelFileFormat, ")");
+  GAZE_CHECK(info.is_object(), "'", path, "': the gaze metadata is not a JSON object");
+  const nlohmann::json format = info.contains("format") ? info.at("format") : nlohmann::json("?");
+  GAZE_CHECK(format.is_string() && format.get<std::string>() == kModelFileFormat, "'", path,
+             "': unsupported checkpoint format ", format.dump(), " (expected \"", kModelFileFormat, "\")");
   GAZE_CHECK(info.contains("model"), "'", path, "': the metadata has no model description");
   TensorFile model_tensors;
   NamedTensors extra;
   for (auto& [name, tensor] : file.tensors) {
+    if (!options.allow_nonfinite) check_finite(path, name, tensor);
     if (name.rfind(kExtraStatePrefix, 0) == 0) {
       extra.emplace_back(name, tensor);
     } else {

@@ -13,7 +13,19 @@
 namespace gaze {
 
 // YAML scalars become JSON numbers, booleans or strings as YAML 1.2 reads them.
-nlohmann::json yaml_to_json(const YAML::Node& node);
+// A number outside the range of a double (1e999, 1e-999) is a gaze::Error at
+// the node's line of `file`, not infinity or zero.
+nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file = "");
+
+// The most nodes a YAML document may expand to. Aliases make a small file
+// expand exponentially ("billion laughs"), and everything that walks a
+// document (conversion, cloning, emitting) pays for the expansion.
+inline constexpr size_t kMaxYamlNodes = 200'000;
+
+// Throws gaze::Error naming `file` when `node` expands to more than
+// `max_nodes` nodes (aliases counted at every use) or uses a list or mapping
+// as a mapping key. Costs at most max_nodes steps whatever the document.
+void check_yaml_document(const YAML::Node& node, const std::string& file, size_t max_nodes = kMaxYamlNodes);
 
 // "file:line" of a YAML node (1-based line), or just the file when unknown.
 std::string yaml_location(const YAML::Node& node, const std::string& file);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -49,10 +50,25 @@ double peak_rss_mib() {
 }
 
 Model load_model(const BenchOptions& o) {
-  const YAML::Node root = YAML::LoadFile(o.config);
+  GAZE_CHECK(std::filesystem::is_regular_file(o.config), "config '", o.config, "' does not exist or is not a file");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(o.config);
+  } catch (const YAML::Exception& e) {
+    throw Error(o.config + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  GAZE_CHECK(root.IsMap(), o.config, ": expected a mapping with a 'model' section");
+  check_yaml_document(root, o.config);
   const YAML::Node section = root["model"];
-  GAZE_CHECK(section && section["layers"], o.config, ": expected a 'model' section with 'layers'");
-  const int64_t channels = section["input"] ? section["input"][0].as<int64_t>() : 3;
+  GAZE_CHECK(section && section.IsMap() && section["layers"], o.config, ": expected a 'model' section with 'layers'");
+  int64_t channels = 3;
+  if (section["input"]) {
+    const YAML::Node input = section["input"];
+    const nlohmann::json first = input.IsSequence() && input.size() > 0 ? yaml_to_json(input[0], o.config) : nullptr;
+    GAZE_CHECK(first.is_number_integer() && first.get<int64_t>() > 0, yaml_location(input, o.config),
+               ": model.input must be a list [channels, height, width] of positive integers");
+    channels = first.get<int64_t>();
+  }
   return Model({channels, o.size, o.size}, layer_specs_from_yaml(section["layers"], o.config), 1);
 }
 

@@ -3,7 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "core/error.h"
+#include "core/program.h"
 #include "train/bench.h"
 
 int main(int argc, char** argv) {
@@ -18,16 +18,13 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", options.warmup, "untimed steps first");
   app.add_flag("--json", json, "print one JSON object instead of the table");
   CLI11_PARSE(app, argc, argv);
-  try {
+  return gaze::run_program("gaze-bench", [&] {
     const gaze::train::BenchResult result = gaze::train::run_bench(options);
     if (json) {
       gaze::train::print_bench_json(result, std::cout);
     } else {
       gaze::train::print_bench(result, std::cout);
     }
-  } catch (const gaze::Error& e) {
-    std::cerr << "gaze-bench: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }

@@ -1,5 +1,7 @@
 #include "train/checkpoint.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace gaze::train {
@@ -24,7 +26,8 @@ nlohmann::json checkpoint_info(const std::vector<std::string>& classes, const da
 nlohmann::json to_json(const ResumeState& s) {
   nlohmann::json history = nlohmann::json::array();
   for (const EpochMetrics& m : s.history)
-    history.push_back({m.epoch, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.images_per_s, m.seconds});
+    history.push_back({m.epoch, m.lr, m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.images_per_s, m.seconds,
+                       m.replaced_train_images, m.excluded_val_images});
   return {{"epoch", s.epoch},           {"batch", s.batch},           {"best_val_acc", s.best_val_acc},
           {"best_epoch", s.best_epoch}, {"bad_epochs", s.bad_epochs}, {"world_size", s.world_size},
           {"loss_sum", s.loss_sum},     {"correct", s.correct},       {"seen", s.seen},
@@ -32,8 +35,8 @@ nlohmann::json to_json(const ResumeState& s) {
 }
 
 ResumeState resume_state_from_json(const nlohmann::json& j, const std::string& source) {
+  ResumeState s;
   try {
-    ResumeState s;
     s.epoch = j.at("epoch").get<int>();
     s.batch = j.at("batch").get<size_t>();
     s.best_val_acc = j.at("best_val_acc").get<double>();
@@ -54,45 +57,41 @@ ResumeState resume_state_from_json(const nlohmann::json& j, const std::string& s
       m.val_acc = row.at(5).get<double>();
       m.images_per_s = row.at(6).get<double>();
       m.seconds = row.at(7).get<double>();
+      if (row.size() > 9) {
+        m.replaced_train_images = row.at(8).get<int64_t>();
+        m.excluded_val_images = row.at(9).get<int64_t>();
+      }
       s.history.push_back(m);
     }
-    return s;
   } catch (const nlohmann::json::exception& e) {
     throw Error("'" + source + "' has no usable resume state (" + e.what() +
                 "); resume from a last.safetensors written by train");
   }
+  const std::string where = "'" + source + "': resume state: ";
+  for (const double v : {s.loss_sum, s.correct, s.seen, s.seconds})
+    GAZE_CHECK(std::isfinite(v) && v >= 0, where, "the epoch counters must be finite and >= 0, got ", v);
+  GAZE_CHECK(s.correct <= s.seen, where, "counts ", s.correct, " correct of only ", s.seen, " images seen");
+  GAZE_CHECK(s.epoch >= 0 && s.best_epoch >= 0 && s.bad_epochs >= 0 && s.world_size >= 1, where,
+             "epoch ", s.epoch, ", best epoch ", s.best_epoch, ", bad epochs ", s.bad_epochs, " and world size ",
+             s.world_size, " must be >= 0 (world size >= 1)");
+  GAZE_CHECK(std::isfinite(s.best_val_acc) && s.best_val_acc <= 1, where, "best_val_acc ", s.best_val_acc,
+             " is not an accuracy");
+  GAZE_CHECK(s.history.size() <= static_cast<size_t>(s.epoch), where, s.history.size(),
+             " epochs of history but the run is at epoch ", s.epoch);
+  return s;
 }
 
-data::DataConfig data_config_from_info(const nlohmann::json& info, const std::string& source) {
-  try {
-    const nlohmann::json& input = info.at("input");
-    data::DataConfig d;
-    d.channels = input.at("channels").get<int>();
-    d.height = input.at("height").get<int>();
-    d.width = input.at("width").get<int>();
-    d.resize = data::parse_resize_policy(input.at("resize").get<std::string>());
-    const auto mean = input.at("mean").get<std::vector<float>>();
-    const auto stddev = input.at("std").get<std::vector<float>>();
-    GAZE_CHECK(!mean.empty() && !stddev.empty(), "'", source, "': empty mean or std in the metadata");
-    for (size_t c = 0; c < 3; ++c) {
-      d.mean[c] = mean[std::min(c, mean.size() - 1)];
-      d.stddev[c] = stddev[std::min(c, stddev.size() - 1)];
-    }
-    d.augment = data::AugmentConfig{false, 1, 1, 1, 1, 0, 0};
-    d.cache_dir.clear();
-    d.drop_last = false;
-    return d;
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("'" + source + "': the checkpoint metadata has no usable 'input' preprocessing (" + e.what() + ")");
-  }
+void check_resume_position(const ResumeState& s, int epochs, size_t batches_per_epoch, const std::string& source) {
+  GAZE_CHECK(s.epoch <= epochs, "'", source, "': it stopped at epoch ", s.epoch, " but this run has only ", epochs,
+             " epochs (train.epochs)");
+  GAZE_CHECK(s.batch < batches_per_epoch || (s.batch == 0 && batches_per_epoch == 0), "'", source,
+             "': it stopped after batch ", s.batch, " of an epoch that has ", batches_per_epoch,
+             " batches in this run; resume with the same data and train.batch_per_device");
 }
 
-std::vector<std::string> classes_from_info(const nlohmann::json& info, const std::string& source) {
-  try {
-    return info.at("classes").get<std::vector<std::string>>();
-  } catch (const nlohmann::json::exception& e) {
-    throw Error("'" + source + "': the checkpoint metadata has no class list (" + e.what() + ")");
-  }
+data::DataConfig preprocessing_config(const CheckpointMetadata& meta, const std::string& source) {
+  const InputSpec& in = meta.input;
+  return data::inference_config(in.channels, in.height, in.width, in.mean, in.stddev, in.resize, "'" + source + "'");
 }
 
 }  // namespace gaze::train

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "data/config.h"
+#include "layers/checkpoint_metadata.h"
 #include "layers/model.h"
 #include "train/report.h"
 
@@ -27,10 +28,15 @@ struct ResumeState {
 nlohmann::json checkpoint_info(const std::vector<std::string>& classes, const data::DataConfig& data, int epoch,
                                double val_acc);
 nlohmann::json to_json(const ResumeState& state);
+// Throws gaze::Error for a malformed state or impossible counters (negative,
+// non-finite, more correct than seen); `source` names the file.
 ResumeState resume_state_from_json(const nlohmann::json& json, const std::string& source);
+// Throws unless the saved position exists in this run: epoch <= epochs and
+// batch < batches per epoch (a crafted 10^12 would otherwise loop for ever).
+void check_resume_position(const ResumeState& state, int epochs, size_t batches_per_epoch, const std::string& source);
 
-// The preprocessing a checkpoint was trained with, as a DataConfig (no augmentation).
-data::DataConfig data_config_from_info(const nlohmann::json& info, const std::string& source);
-std::vector<std::string> classes_from_info(const nlohmann::json& info, const std::string& source);
+// The preprocessing a checkpoint was trained with, as a DataConfig (no
+// augmentation), from its validated metadata (layers/checkpoint_metadata.h).
+data::DataConfig preprocessing_config(const CheckpointMetadata& meta, const std::string& source);
 
 }  // namespace gaze::train

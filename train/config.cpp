@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "layers/model_yaml.h"
 #include "train/config_reader.h"
 
 namespace gaze::train {
@@ -35,9 +36,13 @@ void read_data(ConfigReader data, TrainConfig& config) {
   if (d.val_split < 0 || d.val_split >= 1) data.fail("val_split", "must be in [0, 1)");
   d.cache_dir = data.text("cache_dir", ".cache/gaze");
   d.num_workers = data.integer("workers", 2);
+  if (d.num_workers < 1 || d.num_workers > 256) data.fail("workers", "must be in [1, 256]");
   d.prefetch = data.integer("prefetch", 4);
+  if (d.prefetch < 1 || d.prefetch > 1024) data.fail("prefetch", "must be in [1, 1024]");
   d.drop_last = data.boolean("drop_last", true);
-  d.max_pixels = static_cast<int64_t>(data.number("max_pixels", 64e6));
+  const double max_pixels = data.number("max_pixels", 64e6);
+  if (max_pixels < 1 || max_pixels > 1e12) data.fail("max_pixels", "must be in [1, 1e12]");
+  d.max_pixels = static_cast<int64_t>(max_pixels);
   ConfigReader augment = data.section("augment");
   d.augment.hflip = augment.boolean("hflip", false);
   const auto scale = augment.numbers("crop_scale", {1.0, 1.0});
@@ -68,53 +73,78 @@ void read_train(ConfigReader train, TrainConfig& config) {
   o.lr = train.number("lr", o.type == "sgd" ? 0.1 : 1e-3);
   if (o.lr <= 0) train.fail("lr", "must be positive");
   o.momentum = train.number("momentum", 0.9);
+  if (o.momentum < 0 || o.momentum >= 1) train.fail("momentum", "must be in [0, 1)");
   o.nesterov = train.boolean("nesterov", false);
   o.weight_decay = train.number("weight_decay", o.type == "adamw" ? 0.01 : 0.0);
+  if (o.weight_decay < 0) train.fail("weight_decay", "must be >= 0 (a negative decay pushes weights to grow)");
   const auto betas = train.numbers("betas", {0.9, 0.999});
-  if (betas.size() != 2) train.fail("betas", "expected [beta1, beta2]");
+  if (betas.size() != 2 || betas[0] < 0 || betas[0] >= 1 || betas[1] < 0 || betas[1] >= 1)
+    train.fail("betas", "expected [beta1, beta2], each in [0, 1)");
   o.beta1 = betas[0];
   o.beta2 = betas[1];
   o.eps = train.number("eps", 1e-8);
+  if (o.eps <= 0) train.fail("eps", "must be positive");
   ScheduleConfig& s = config.schedule;
   s.type = train.text("schedule", "cosine");
   if (s.type != "constant" && s.type != "step" && s.type != "cosine")
     train.fail("schedule", "expected constant, step or cosine, got '" + s.type + "'");
   s.warmup_epochs = train.number("warmup_epochs", 0);
+  if (s.warmup_epochs < 0) train.fail("warmup_epochs", "must be >= 0");
   s.step_size = train.integer("step_size", 10);
   if (s.step_size <= 0) train.fail("step_size", "must be positive");
   s.gamma = train.number("gamma", 0.1);
+  if (s.gamma <= 0) train.fail("gamma", "must be positive");
   s.min_lr = train.number("min_lr", 0.0);
+  if (s.min_lr < 0) train.fail("min_lr", "must be >= 0");
   config.lr_scaling = train.text("lr_scaling", "none");
   if (config.lr_scaling != "none" && config.lr_scaling != "linear")
     train.fail("lr_scaling", "expected none or linear");
   config.label_smoothing = train.number("label_smoothing", 0.0);
   if (config.label_smoothing < 0 || config.label_smoothing >= 1) train.fail("label_smoothing", "must be in [0, 1)");
   config.patience = train.integer("patience", 0);
+  if (config.patience < 0) train.fail("patience", "must be >= 0 (0: no early stopping)");
   const int seed = train.integer("seed", 42);
   config.seed = static_cast<uint64_t>(seed);
   config.data.seed = config.seed;
   config.threads = train.integer("threads", 0);
+  if (config.threads < 0) train.fail("threads", "must be >= 0 (0: one per core)");
   config.devices = train.text("devices", "cpu");
   config.check_replicas = train.boolean("check_replicas", false);
   config.collective_timeout_s = train.number("collective_timeout_s", 300);
-  if (config.collective_timeout_s <= 0) train.fail("collective_timeout_s", "must be positive (seconds)");
+  if (config.collective_timeout_s <= 0 || config.collective_timeout_s > 1e6) train.fail("collective_timeout_s", "must be positive (seconds)");
   train.finish();
 }
+
+TrainConfig read_config(const YAML::Node& root, const std::string& path, std::shared_ptr<OverrideSources> sources);
 
 }  // namespace
 
 TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  GAZE_CHECK(std::filesystem::is_regular_file(path), "config file '", path, "' does not exist");
-  YAML::Node root;
+  GAZE_CHECK(std::filesystem::is_regular_file(path), "config file '", path, "' does not exist or is not a file");
+  constexpr uintmax_t kMaxConfigBytes = 16u << 20;
+  GAZE_CHECK(std::filesystem::file_size(path) <= kMaxConfigBytes, "config file '", path, "' has ",
+             std::filesystem::file_size(path), " bytes; a config is at most ", kMaxConfigBytes);
   try {
-    root = YAML::LoadFile(path);
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::ParserException& e) {
+      throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    }
+    GAZE_CHECK(root.IsMap(), path, ": a config must be a mapping with data, model, train and checkpoint sections");
+    check_yaml_document(root, path);  // before anything walks it: aliases may expand exponentially
+    auto sources = std::make_shared<OverrideSources>();
+    for (const std::string& assignment : overrides) apply_override(root, assignment, *sources);
+    check_yaml_document(root, path);
+    return read_config(root, path, sources);
   } catch (const YAML::Exception& e) {
-    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    throw Error(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
-  GAZE_CHECK(root.IsMap(), path, ": a config must be a mapping with data, model, train and checkpoint sections");
-  auto sources = std::make_shared<OverrideSources>();
-  for (const std::string& assignment : overrides) apply_override(root, assignment, *sources);
+}
 
+namespace {
+
+TrainConfig read_config(const YAML::Node& root, const std::string& path, std::shared_ptr<OverrideSources> sources) {
   TrainConfig config;
   config.file = path;
   config.name = std::filesystem::path(path).stem().string();
@@ -132,6 +162,8 @@ TrainConfig load_config(const std::string& path, const std::vector<std::string>&
   top.finish();
   return config;
 }
+
+}  // namespace
 
 std::string to_yaml(const TrainConfig& config) {
   // The config as given (after --set), with every default made explicit.

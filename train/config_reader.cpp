@@ -1,6 +1,7 @@
 #include "train/config_reader.h"
 
-#include <regex>
+#include <cmath>
+#include <cctype>
 
 #include "core/error.h"
 #include "layers/model_yaml.h"
@@ -23,7 +24,7 @@ std::string ConfigReader::where(const std::string& key) const {
   YAML::Node located = (node_ && node_.IsMap() && node_[key]) ? node_[key] : node_;
   if (node_ && node_.IsMap()) {
     for (const auto& item : node_)
-      if (item.first.as<std::string>() == key) located = item.first;
+      if (item.first.IsScalar() && item.first.Scalar() == key) located = item.first;
   }
   return yaml_location(located, file_) + ": " + full;
 }
@@ -39,7 +40,11 @@ bool ConfigReader::has(const std::string& key) const {
 namespace {
 nlohmann::json scalar(const ConfigReader& reader, const YAML::Node& node, const std::string& key) {
   if (!node.IsScalar()) reader.fail(key, "expected a single value, got a list or mapping");
-  return yaml_to_json(node);
+  try {
+    return yaml_to_json(node);
+  } catch (const Error&) {  // the only error a scalar can give
+    reader.fail(key, "the number '" + node.Scalar() + "' is outside the range of a double");
+  }
 }
 }  // namespace
 
@@ -56,7 +61,8 @@ double ConfigReader::number(const std::string& key, double fallback) {
   known_.insert(key);
   if (!has(key)) return fallback;
   const nlohmann::json v = scalar(*this, node_[key], key);
-  if (!v.is_number()) fail(key, "expected a number, got '" + node_[key].Scalar() + "'");
+  if (!v.is_number() || !std::isfinite(v.get<double>()))
+    fail(key, "expected a finite number, got '" + node_[key].Scalar() + "'");
   return v.get<double>();
 }
 
@@ -87,8 +93,10 @@ std::vector<double> ConfigReader::numbers(const std::string& key, const std::vec
   if (!list.IsSequence()) fail(key, "expected a list of numbers like [0.5, 0.5, 0.5]");
   std::vector<double> values;
   for (const YAML::Node& item : list) {
-    const nlohmann::json v = yaml_to_json(item);
-    if (!v.is_number()) fail(key, "expected a list of numbers, found '" + item.Scalar() + "'");
+    if (!item.IsScalar()) fail(key, "expected a list of numbers, found a nested list or mapping");
+    const nlohmann::json v = scalar(*this, item, key);
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      fail(key, "expected a list of finite numbers, found '" + item.Scalar() + "'");
     values.push_back(v.get<double>());
   }
   return values;
@@ -109,7 +117,7 @@ YAML::Node ConfigReader::raw(const std::string& key) {
 void ConfigReader::finish() const {
   if (!node_ || !node_.IsMap()) return;
   for (const auto& item : node_) {
-    const std::string key = item.first.as<std::string>();
+    const std::string key = item.first.Scalar();
     if (known_.count(key)) continue;
     std::string list;
     for (const std::string& k : known_) list += (list.empty() ? "" : ", ") + k;
@@ -118,11 +126,23 @@ void ConfigReader::finish() const {
 }
 
 void apply_override(YAML::Node& root, const std::string& assignment, OverrideSources& sources) {
-  static const std::regex form(R"(([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)=(.*))");
-  std::smatch match;
-  if (!std::regex_match(assignment, match, form))
+  // KEY=VALUE with a dotted key of identifiers (checked by hand: std::regex
+  // recurses per character of a long value).
+  const size_t equals = assignment.find('=');
+  const std::string key = assignment.substr(0, equals);
+  bool dotted = equals != std::string::npos && !key.empty();
+  for (size_t i = 0; dotted && i < key.size(); ++i) {
+    const char c = key[i];
+    const bool starts_part = i == 0 || key[i - 1] == '.';
+    const bool letter = std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+    dotted = starts_part ? letter : (letter || std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && i + 1 < key.size()));
+  }
+  if (!dotted)
     throw Error("--set '" + assignment + "': expected KEY=VALUE with a dotted key, e.g. train.epochs=3");
-  const std::string key = match[1], value = match[3];
+  const std::string value = assignment.substr(equals + 1);
+  if (value.find_first_not_of(" \t") == std::string::npos)
+    throw Error("--set '" + assignment + "': the value is empty; write the value after '=' (e.g. " + key +
+                "=3), or quote an empty text as " + key + "=\"\"");
   YAML::Node parsed;
   try {
     parsed = YAML::Load(value);

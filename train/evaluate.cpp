@@ -14,7 +14,12 @@ namespace gaze::train {
 nlohmann::json Evaluation::to_json() const {
   nlohmann::json per = nlohmann::json::object();
   for (size_t c = 0; c < classes.size(); ++c) per[classes[c]] = per_class[c];
-  return {{"n", n}, {"accuracy", accuracy}, {"per_class", per}, {"confusion", confusion}, {"classes", classes}};
+  return {{"n", n},
+          {"accuracy", accuracy},
+          {"per_class", per},
+          {"confusion", confusion},
+          {"classes", classes},
+          {"undecodable", undecodable}};
 }
 
 Evaluation tally(const std::vector<std::string>& classes, const std::vector<int>& labels,
@@ -39,12 +44,14 @@ Evaluation tally(const std::vector<std::string>& classes, const std::vector<int>
 }
 
 Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string& data_dir,
-                               const std::string& idx_split, int batch_size, const std::string& device_name) {
-  LoadedModel loaded = load_model_file(checkpoint);
-  const std::vector<std::string> classes = classes_from_info(loaded.info, checkpoint);
-  data::DataConfig config = data_config_from_info(loaded.info, checkpoint);
+                               const EvaluateOptions& options) {
+  GAZE_CHECK(options.batch_size > 0, "evaluate: the batch size must be positive, got ", options.batch_size);
+  LoadedModel loaded = load_model_file(checkpoint, {options.allow_nonfinite});
+  const CheckpointMetadata meta = read_checkpoint_metadata(loaded.info, loaded.model, checkpoint);
+  const std::vector<std::string>& classes = meta.classes;
+  data::DataConfig config = preprocessing_config(meta, checkpoint);
   config.root = data_dir;
-  config.idx_split = idx_split;
+  config.idx_split = options.idx_split;
   const data::Dataset dataset = data::scan_dataset(config);
   // The folder's classes map onto the checkpoint's by name.
   std::map<std::string, int> index;
@@ -56,11 +63,11 @@ Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string&
                "' does not know (it knows ", classes.size(), " classes)");
     mapping.push_back(found->second);
   }
-  const Device device = Device::parse(device_name);
+  const Device device = Device::parse(options.device);
   loaded.model.to(device);
   std::vector<size_t> all(dataset.samples.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  data::Loader loader(dataset, all, config, false, batch_size);
+  data::Loader loader(dataset, all, config, false, options.batch_size);
   loader.start_epoch(0);
   std::vector<int> labels, predictions;
   NoGradGuard no_grad;
@@ -77,7 +84,11 @@ Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string&
     }
     if (++done % 50 == 0) std::fprintf(stderr, "evaluate: batch %zu/%zu\n", done, total);
   }
-  return tally(classes, labels, predictions);
+  GAZE_CHECK(!labels.empty(), "no image of '", data_dir, "' could be decoded (", loader.undecodable_files().size(),
+             " undecodable)");
+  Evaluation evaluation = tally(classes, labels, predictions);
+  evaluation.undecodable = loader.undecodable_files();
+  return evaluation;
 }
 
 }  // namespace gaze::train

@@ -13,13 +13,22 @@ struct Evaluation {
   int64_t n = 0;
   double accuracy = 0;
   std::vector<double> per_class;  // accuracy per true class (NaN-free: 0 when absent)
-  nlohmann::json to_json() const;  // {"n","accuracy","per_class":{name:acc},"confusion","classes"}
+  // Files that passed the folder scan but failed to decode: left out of n and
+  // of every count (never replaced by another image).
+  std::vector<std::string> undecodable;
+  // {"n","accuracy","per_class":{name:acc},"confusion","classes","undecodable"}
+  nlohmann::json to_json() const;
 };
 
-// `idx_split` picks train or test files when `data_dir` holds IDX files.
+struct EvaluateOptions {
+  std::string idx_split = "test";  // train or test files when the folder holds IDX files
+  int batch_size = 64;
+  std::string device = "cpu";
+  bool allow_nonfinite = false;  // load a checkpoint with NaN/Inf values (debugging)
+};
+
 Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string& data_dir,
-                               const std::string& idx_split = "test", int batch_size = 64,
-                               const std::string& device = "cpu");
+                               const EvaluateOptions& options = {});
 
 // Builds an Evaluation from predictions; labels and predictions index `classes`.
 Evaluation tally(const std::vector<std::string>& classes, const std::vector<int>& labels,

@@ -10,11 +10,13 @@ namespace gaze::train {
 
 void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history) {
   std::ostringstream out;
-  out << "epoch,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds\n";
+  out << "epoch,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds,replaced_train_images,"
+         "excluded_val_images\n";
   for (const EpochMetrics& m : history) {
-    char line[256];
-    std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.2f,%.2f\n", m.epoch, m.lr, m.train_loss,
-                  m.train_acc, m.val_loss, m.val_acc, m.images_per_s, m.seconds);
+    char line[320];
+    std::snprintf(line, sizeof line, "%d,%.6g,%.6f,%.6f,%.6f,%.6f,%.2f,%.2f,%lld,%lld\n", m.epoch, m.lr,
+                  m.train_loss, m.train_acc, m.val_loss, m.val_acc, m.images_per_s, m.seconds,
+                  static_cast<long long>(m.replaced_train_images), static_cast<long long>(m.excluded_val_images));
     out << line;
   }
   write_file_atomically(path, out.str());

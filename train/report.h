@@ -11,6 +11,9 @@ struct EpochMetrics {
   int epoch = 0;  // 1-based
   double lr = 0, train_loss = 0, train_acc = 0, val_loss = 0, val_acc = 0;
   double images_per_s = 0, seconds = 0;
+  // Undecodable images found so far, over all ranks: training replaces them
+  // with others (batch sizes stay in step), validation leaves them out.
+  int64_t replaced_train_images = 0, excluded_val_images = 0;
 };
 
 void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history);

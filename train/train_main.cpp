@@ -6,7 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include "core/error.h"
+#include "core/program.h"
 #include "cuda/runtime.h"
 #include "train/config.h"
 #include "train/launcher.h"
@@ -33,7 +33,7 @@ int finish(const TrainResult& result, bool root) {
   if (root && result.best_epoch > 0)
     std::printf("best val_acc %.2f%% at epoch %d: %s/best.safetensors\n", 100 * result.best_val_acc,
                 result.best_epoch, result.out_dir.c_str());
-  return result.interrupted ? 130 : 0;
+  return result.interrupted ? gaze::kExitInterrupted : 0;
 }
 
 // A worker started by this program's own launcher: one GPU, NCCL.
@@ -126,13 +126,10 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "output folder (default runs/<config name>)");
   app.add_option("--max-steps", max_steps, "stop after this many steps, writing last.safetensors (smoke tests)");
   CLI11_PARSE(app, argc, argv);
-  try {
+  return gaze::run_program("train", [&] {
     gaze::init_runtime();
     Job job{load_config(config_path, overrides), {out, resume, device, true, max_steps},
             std::vector<std::string>(argv + 1, argv + argc)};
     return run(job);
-  } catch (const gaze::Error& e) {
-    std::fprintf(stderr, "train: error: %s\n", e.what());
-    return 1;
-  }
+  });
 }

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "core/core.h"
 #include "data/data.h"
@@ -15,6 +16,7 @@
 #include "layers/model_yaml.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
+#include "train/output_lock.h"
 #include "train/parameter_arena.h"
 #include "train/progress.h"
 #include "train/schedule.h"
@@ -90,7 +92,7 @@ data::DataConfig model_data_config(const TrainConfig& config, const Model& model
 }
 
 struct Totals {
-  double loss_sum = 0, correct = 0, seen = 0;
+  double loss_sum = 0, correct = 0, seen = 0, undecodable = 0;
 };
 
 // Counts correct top-1 predictions of a [N, classes] logits tensor.
@@ -126,9 +128,10 @@ Totals validate(Model& model, data::Loader& loader, Device device, Communicator&
     t.correct += count_correct(logits, batch->labels);
     t.seen += batch->n;
   }
-  double sums[3] = {t.loss_sum, t.correct, t.seen};
-  comm.all_reduce_sum(sums, 3);
-  return {sums[0], sums[1], sums[2]};
+  double sums[4] = {t.loss_sum, t.correct, t.seen, static_cast<double>(loader.undecodable_files().size())};
+  comm.all_reduce_sum(sums, 4);
+  GAZE_CHECK(sums[2] > 0, "no validation image could be decoded (", sums[3], " undecodable)");
+  return {sums[0], sums[1], sums[2], sums[3]};
 }
 
 // Runs a host-memory collective on every buffer (BatchNorm running statistics).
@@ -204,8 +207,9 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   TrainResult result;
   result.out_dir = options.out_dir.empty() ? "runs/" + config.name : options.out_dir;
   const fs::path out(result.out_dir);
+  std::optional<OutputLock> output_lock;
   if (root) {
-    fs::create_directories(out);
+    output_lock.emplace(result.out_dir);
     write_file_atomically((out / "config.yaml").string(), to_yaml(config));
     // The held-out images, one path per line (for cam-infer or evaluate on
     // exactly the validation set).
@@ -241,6 +245,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   const size_t batches = train_loader.batches_per_epoch();
   GAZE_CHECK(batches > 0, "the training set (", data.train_indices.size(), " images) is smaller than one global batch of ",
              batch * world, "; lower train.batch_per_device or set data.drop_last: false");
+  if (!options.resume.empty()) check_resume_position(state, config.epochs, batches, options.resume);
   if (verbose)
     std::printf("model: %zu layers, %lld parameters; batch %d per device x %d rank(s) = %d global; %zu steps per "
                 "epoch on %s\n",
@@ -316,8 +321,9 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
                       arena.parameter_checksum());
     average_buffers(model, comm);
     const Totals val = validate(model, val_loader, device, comm);
-    double train_sums[3] = {totals.loss_sum, totals.correct, totals.seen};
-    comm.all_reduce_sum(train_sums, 3);
+    double train_sums[4] = {totals.loss_sum, totals.correct, totals.seen,
+                            static_cast<double>(train_loader.undecodable_files().size())};
+    comm.all_reduce_sum(train_sums, 4);
 
     EpochMetrics m;
     m.epoch = epoch + 1;
@@ -328,6 +334,8 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     m.val_acc = val.correct / val.seen;
     m.seconds = resumed_seconds + seconds_since(epoch_start);
     m.images_per_s = train_sums[2] / std::max(1e-9, m.seconds);
+    m.replaced_train_images = static_cast<int64_t>(train_sums[3]);
+    m.excluded_val_images = static_cast<int64_t>(val.undecodable);
     state.history.push_back(m);
 
     const bool improved = m.val_acc > state.best_val_acc;
@@ -358,6 +366,10 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       std::printf("epoch %d/%d  lr %.4g  loss %.4f  acc %.2f%%  val_loss %.4f  val_acc %.2f%%%s  %.0f img/s  %s\n",
                   m.epoch, config.epochs, m.lr, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc,
                   improved ? " (best, saved)" : "", m.images_per_s, format_duration(m.seconds).c_str());
+      if (m.replaced_train_images > 0 || m.excluded_val_images > 0)
+        std::printf("data: %lld undecodable training image(s) replaced by others, %lld undecodable validation "
+                    "image(s) left out (named in the warnings above; counts in metrics.csv)\n",
+                    static_cast<long long>(m.replaced_train_images), static_cast<long long>(m.excluded_val_images));
       if (result.stopped_early)
         std::printf("early stop: no improvement for %d epochs\n", config.patience);
       std::fflush(stdout);

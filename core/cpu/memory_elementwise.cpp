@@ -6,12 +6,13 @@
 #include "core/cpu/block_cache.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/error.h"
+#include "core/shape.h"
 #include "core/kernels/elementwise_math.h"
 
 namespace gaze {
 
 float* CpuBackend::allocate(int64_t count, int) {
-  const size_t bytes = static_cast<size_t>(count) * sizeof(float);
+  const auto bytes = static_cast<size_t>(checked_multiply(count, sizeof(float), "tensor allocation in bytes"));
   try {
     return static_cast<float*>(cpu::host_block_cache().acquire(bytes));
   } catch (const std::bad_alloc&) {

@@ -152,6 +152,28 @@ TEST_CASE(".npy files follow NumPy's v1.0 format", "[cam][npy]") {
   CHECK_THROWS_WITH(read_npy(dir / "not.npy"), Catch::Contains("not a .npy file"));
 }
 
+TEST_CASE("crafted .npy headers are errors: no overflow, no allocation beyond the file", "[cam][npy][hardening]") {
+  testing::TempDir dir;
+  auto craft = [&](const std::string& shape, size_t data_bytes) {
+    std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }";
+    header.append(118 - header.size() - 1, ' ');
+    header += '\n';
+    std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + std::string(1, static_cast<char>(header.size())) +
+                        std::string(1, '\0') + header + std::string(data_bytes, '\0');
+    const std::string path = dir / "crafted.npy";
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  };
+  CHECK(read_npy(craft("2, 2", 16)).values.size() == 4);
+  // 2^32 x 2^32 wraps to 0 elements in int64: the old reader allocated nothing and "read" the rest.
+  CHECK_THROWS_WITH(read_npy(craft("4294967296, 4294967296", 16)), Catch::Contains("overflows"));
+  // A large but representable shape must not be allocated when the file is short.
+  CHECK_THROWS_WITH(read_npy(craft("100000, 100000", 16)), Catch::Contains("truncated") && Catch::Contains("needs"));
+  // Digits that std::stoll cannot hold were an uncaught std::out_of_range.
+  CHECK_THROWS_WITH(read_npy(craft("99999999999999999999999", 16)), Catch::Contains("at most 8"));
+  CHECK_THROWS_WITH(read_npy(craft("1, 1, 1, 1, 1, 1, 1, 1, 1", 16)), Catch::Contains("at most 8"));
+}
+
 TEST_CASE("Spearman correlation of maps", "[cam][metrics]") {
   Map a(1, 5), b(1, 5);
   a.values = {1, 2, 3, 4, 5};

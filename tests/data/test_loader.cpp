@@ -117,10 +117,56 @@ TEST_CASE("the loader stops cleanly mid-epoch and restarts epochs", "[data][load
 
 TEST_CASE("a worker's failure reaches the consumer as gaze::Error", "[data][loader]") {
   LoaderFixture f;
-  Loader loader(f.dataset, f.all, f.config, false, 4);
+  Loader loader(f.dataset, f.all, f.config, true, 4);
   for (const Sample& sample : f.dataset.samples) fs::remove(sample.path);
   loader.start_epoch(0);
   CHECK_THROWS_AS(loader.next(), gaze::Error);
+}
+
+TEST_CASE("evaluation leaves undecodable images out and names them; it never substitutes", "[data][loader]") {
+  LoaderFixture f;
+  // Their headers passed the scan; the pixel data is gone (a truncated download).
+  const std::set<std::size_t> bad{4, 13};
+  for (std::size_t index : bad) truncate_file(f.dataset.samples[index].path, 40);
+  Loader loader(f.dataset, f.all, f.config, false, 4);
+  const std::vector<std::size_t> seen = drain(loader, 0);
+  const std::set<std::size_t> distinct(seen.begin(), seen.end());
+  CHECK(seen.size() == f.all.size() - bad.size());  // n counts only the images really evaluated
+  CHECK(distinct.size() == seen.size());            // none counted twice
+  for (std::size_t index : bad) CHECK(distinct.count(index) == 0);
+  const std::vector<std::string> reported = loader.undecodable_files();
+  REQUIRE(reported.size() == 2);
+  CHECK(reported[0] == f.dataset.samples[4].path);
+  CHECK(reported[1] == f.dataset.samples[13].path);
+}
+
+TEST_CASE("evaluation skips a batch whose every image is undecodable", "[data][loader]") {
+  LoaderFixture f;
+  for (std::size_t index = 0; index < 4; ++index) truncate_file(f.dataset.samples[index].path, 40);
+  Loader loader(f.dataset, f.all, f.config, false, 4);
+  loader.start_epoch(0);
+  std::size_t images = 0;
+  while (auto batch = loader.next()) {
+    CHECK(batch->n > 0);
+    CHECK(batch->images.size() == static_cast<std::size_t>(batch->n) * 3 * 8 * 8);
+    images += static_cast<std::size_t>(batch->n);
+  }
+  CHECK(images == f.all.size() - 4);
+}
+
+TEST_CASE("training replaces an undecodable image, keeps batch sizes and counts it", "[data][loader]") {
+  LoaderFixture f;
+  truncate_file(f.dataset.samples[5].path, 40);
+  Loader loader(f.dataset, f.all, f.config, true, 4);
+  loader.start_epoch(0);
+  std::size_t images = 0;
+  while (auto batch = loader.next()) {
+    for (std::size_t index : batch->indices) CHECK(index != 5);
+    images += static_cast<std::size_t>(batch->n);
+  }
+  CHECK(images == f.all.size());  // the epoch keeps its size: one image stands in for the bad one
+  REQUIRE(loader.undecodable_files().size() == 1);
+  CHECK(loader.undecodable_files()[0] == f.dataset.samples[5].path);
 }
 
 TEST_CASE("loader arguments are checked", "[data][loader]") {

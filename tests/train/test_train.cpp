@@ -125,7 +125,9 @@ TEST_CASE("the tiny task is learned perfectly and leaves all outputs", "[train]"
   std::ifstream csv(out / "metrics.csv");
   std::string header;
   std::getline(csv, header);
-  REQUIRE(header == "epoch,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds");
+  REQUIRE(header ==
+          "epoch,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds,replaced_train_images,"
+          "excluded_val_images");
   REQUIRE(read_bytes(out / "report.html").find("<svg") != std::string::npos);
   // The resolved config.yaml spells out every default and loads back to the same job.
   const TrainConfig resolved = load_config((out / "config.yaml").string());
@@ -140,7 +142,7 @@ TEST_CASE("the tiny task is learned perfectly and leaves all outputs", "[train]"
   REQUIRE(best.model.to_json()["layers"][0]["padding"] == nlohmann::json({1, 1}));
 
   SECTION("evaluate on IDX and on a flat image folder") {
-    const Evaluation idx = evaluate_checkpoint((out / "best.safetensors").string(), halves_task().string(), "test");
+    const Evaluation idx = evaluate_checkpoint((out / "best.safetensors").string(), halves_task().string(), {"test"});
     REQUIRE(idx.n == 32);
     REQUIRE(idx.accuracy == 1.0);
     const fs::path flat = fresh_dir("flat_images");
