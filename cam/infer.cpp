@@ -17,6 +17,7 @@
 #include "cam/npy.h"
 #include "cam/report.h"
 #include "core/error.h"
+#include "core/json_text.h"
 #include "data/preprocess.h"
 
 namespace gaze::cam {
@@ -275,7 +276,7 @@ class CamInferRun {
       report_entries_.push_back(std::move(entry));
     }
     if (options_.json) {
-      out_ << record.dump() << "\n";
+      out_ << json_text(record) << "\n";
     } else {
       out_ << fs::path(loaded.path).filename().string() << ": " << top_name << " "
            << percent(prediction.probabilities[static_cast<size_t>(prediction.top)]);
@@ -297,7 +298,7 @@ class CamInferRun {
       const std::string method = to_string(method_options_.method);
       const std::string table = format_metrics_table(f, sanity_, method);
       if (options_.json) {
-        out_ << nlohmann::json{{"metrics", metrics_json(f, sanity_, method)}}.dump() << "\n";
+        out_ << json_text(nlohmann::json{{"metrics", metrics_json(f, sanity_, method)}}) << "\n";
       } else {
         out_ << table;
       }

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace gaze {
 
@@ -61,7 +62,7 @@ void save_safetensors(const std::string& path, const TensorFile& file) {
     header[name] = {{"dtype", "F32"}, {"shape", tensor.shape()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
-  std::string json = header.dump();
+  std::string json = json_text(header);
   json.append((8 - json.size() % 8) % 8, ' ');  // the format allows space padding; keeps data aligned
   std::string bytes(8, '\0');
   const uint64_t length = json.size();

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace gaze {
 
@@ -21,7 +22,7 @@ std::vector<std::string> read_classes(const nlohmann::json& info, const std::str
   std::set<std::string> seen;
   for (const nlohmann::json& name : list) {
     GAZE_CHECK(name.is_string() && !name.get<std::string>().empty(), where,
-               ": 'classes' must hold non-empty strings, found ", name.dump());
+               ": 'classes' must hold non-empty strings, found ", json_text(name));
     GAZE_CHECK(seen.insert(name.get<std::string>()).second, where, ": class '", name.get<std::string>(),
                "' is listed twice in 'classes'");
     classes.push_back(name.get<std::string>());
@@ -32,7 +33,7 @@ std::vector<std::string> read_classes(const nlohmann::json& info, const std::str
 int read_extent(const nlohmann::json& input, const char* key, const std::string& where) {
   const nlohmann::json& value = required(input, key, where + ": input");
   GAZE_CHECK(value.is_number_integer() && value.get<int64_t>() > 0 && value.get<int64_t>() <= 1'000'000, where,
-             ": input.", key, " must be a positive integer, got ", value.dump());
+             ": input.", key, " must be a positive integer, got ", json_text(value));
   return static_cast<int>(value.get<int64_t>());
 }
 
@@ -40,11 +41,11 @@ std::vector<float> read_per_channel(const nlohmann::json& input, const char* key
                                     const std::string& where) {
   const nlohmann::json& list = required(input, key, where + ": input");
   GAZE_CHECK(list.is_array() && list.size() == static_cast<size_t>(channels), where, ": input.", key,
-             " needs one number per channel (", channels, "), got ", list.dump());
+             " needs one number per channel (", channels, "), got ", json_text(list));
   std::vector<float> values;
   for (const nlohmann::json& v : list) {
     GAZE_CHECK(v.is_number() && std::isfinite(v.get<double>()), where, ": input.", key,
-               " must hold finite numbers, got ", v.dump());
+               " must hold finite numbers, got ", json_text(v));
     values.push_back(v.get<float>());
   }
   return values;
@@ -67,7 +68,7 @@ CheckpointMetadata read_checkpoint_metadata(const nlohmann::json& info, const Mo
   for (size_t c = 0; c < spec.stddev.size(); ++c)
     GAZE_CHECK(spec.stddev[c] > 0, where, ": input.std[", c, "] must be positive, got ", spec.stddev[c]);
   const nlohmann::json& resize = required(input, "resize", where + ": input");
-  GAZE_CHECK(resize.is_string(), where, ": input.resize must be the name of a resize policy, got ", resize.dump());
+  GAZE_CHECK(resize.is_string(), where, ": input.resize must be the name of a resize policy, got ", json_text(resize));
   spec.resize = resize.get<std::string>();
 
   const Shape expected{spec.channels, spec.height, spec.width};

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace gaze {
 
@@ -35,7 +36,7 @@ int LayerParams::integer(const std::string& key) const {
   const bool integral = v.is_number_integer() ||
                         (v.is_number_float() && std::floor(v.get<double>()) == v.get<double>());
   GAZE_CHECK(integral && std::abs(v.get<double>()) < 1e9, context(key), ": expected an integer, got ",
-             v.dump());
+             json_text(v));
   return static_cast<int>(v.get<double>());
 }
 
@@ -46,21 +47,21 @@ int LayerParams::integer(const std::string& key, int fallback) const {
 double LayerParams::number(const std::string& key, double fallback) const {
   if (!has(key)) return fallback;
   const nlohmann::json& v = at(key);
-  GAZE_CHECK(v.is_number(), context(key), ": expected a number, got ", v.dump());
+  GAZE_CHECK(v.is_number(), context(key), ": expected a number, got ", json_text(v));
   return v.get<double>();
 }
 
 bool LayerParams::boolean(const std::string& key, bool fallback) const {
   if (!has(key)) return fallback;
   const nlohmann::json& v = at(key);
-  GAZE_CHECK(v.is_boolean(), context(key), ": expected true or false, got ", v.dump());
+  GAZE_CHECK(v.is_boolean(), context(key), ": expected true or false, got ", json_text(v));
   return v.get<bool>();
 }
 
 std::string LayerParams::text(const std::string& key, const std::string& fallback) const {
   if (!has(key)) return fallback;
   const nlohmann::json& v = at(key);
-  GAZE_CHECK(v.is_string(), context(key), ": expected a string, got ", v.dump());
+  GAZE_CHECK(v.is_string(), context(key), ": expected a string, got ", json_text(v));
   return v.get<std::string>();
 }
 
@@ -69,7 +70,7 @@ std::pair<int, int> LayerParams::pair(const std::string& key, std::pair<int, int
   const nlohmann::json& v = at(key);
   if (v.is_array()) {
     GAZE_CHECK(v.size() == 2 && v[0].is_number_integer() && v[1].is_number_integer(), context(key),
-               ": expected an integer or a list [height, width], got ", v.dump());
+               ": expected an integer or a list [height, width], got ", json_text(v));
     return {v[0].get<int>(), v[1].get<int>()};
   }
   const int n = integer(key);

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/json_text.h"
 
 namespace gaze {
 
@@ -19,7 +20,7 @@ void save_model_file(const std::string& path, const Model& model, const nlohmann
                "' must be named ", kExtraStatePrefix, "...");
     file.tensors.emplace_back(name, tensor);
   }
-  file.metadata["gaze"] = meta.dump();
+  file.metadata["gaze"] = json_text(meta);
   save_safetensors(path, file);
 }
 
@@ -46,7 +47,7 @@ LoadedModel load_model_file(const std::string& path, const ModelFileOptions& opt
   GAZE_CHECK(info.is_object(), "'", path, "': the gaze metadata is not a JSON object");
   const nlohmann::json format = info.contains("format") ? info.at("format") : nlohmann::json("?");
   GAZE_CHECK(format.is_string() && format.get<std::string>() == kModelFileFormat, "'", path,
-             "': unsupported checkpoint format ", format.dump(), " (expected \"", kModelFileFormat, "\")");
+             "': unsupported checkpoint format ", json_text(format), " (expected \"", kModelFileFormat, "\")");
   GAZE_CHECK(info.contains("model"), "'", path, "': the metadata has no model description");
   TensorFile model_tensors;
   NamedTensors extra;

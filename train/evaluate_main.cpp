@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "core/json_text.h"
 #include "core/program.h"
 #include "cuda/runtime.h"
 #include "train/evaluate.h"
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
     gaze::init_runtime();
     const gaze::train::Evaluation e = gaze::train::evaluate_checkpoint(checkpoint, data_dir, options);
     if (json) {
-      std::printf("%s\n", e.to_json().dump().c_str());
+      std::printf("%s\n", gaze::json_text(e.to_json()).c_str());
       return 0;
     }
     std::printf("%lld images, accuracy %.2f%%\n", static_cast<long long>(e.n), 100 * e.accuracy);
