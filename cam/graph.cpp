@@ -5,11 +5,9 @@
 namespace gaze::cam {
 
 namespace {
-// Layers that are the identity at inference and keep the CAM algebra exact.
-bool is_pass_through(const std::string& type) { return type == "dropout" || type == "flatten"; }
-
+// Layers that are the identity at inference keep the CAM algebra exact.
 std::string skip_pass_through(const Model& model, std::string name) {
-  while (name != "input" && is_pass_through(model.layer(name).type()) && model.inputs_of(name).size() == 1)
+  while (name != "input" && model.layer(name).traits().identity_at_inference && model.inputs_of(name).size() == 1)
     name = model.inputs_of(name).front();
   return name;
 }
@@ -24,7 +22,7 @@ std::string join(const std::vector<std::string>& names) {
 std::string missing_structure(const Model& model) {
   const std::string logits = model.logits_name();
   const Layer& head = model.layer(logits);
-  if (head.type() != "dense")
+  if (!head.traits().linear)
     return "its logits come from layer '" + logits + "' (" + head.type() + "), not from a dense layer";
   const std::string pooled = skip_pass_through(model, model.inputs_of(logits).front());
   const std::string type = pooled == "input" ? "the model input" : model.layer(pooled).type();
@@ -35,9 +33,9 @@ std::string missing_structure(const Model& model) {
 
 std::optional<CamGraph> find_cam_graph_if_any(const Model& model) {
   const std::string logits = model.logits_name();
-  if (model.layer(logits).type() != "dense") return std::nullopt;
+  if (!model.layer(logits).traits().linear) return std::nullopt;
   const std::string pooled = skip_pass_through(model, model.inputs_of(logits).front());
-  if (pooled == "input" || model.layer(pooled).type() != "gap") return std::nullopt;
+  if (pooled == "input" || !model.layer(pooled).traits().global_average_pool) return std::nullopt;
   const std::string features = model.inputs_of(pooled).front();
   if (model.output_shape(features).size() != 3) return std::nullopt;
   return CamGraph{features, pooled, logits};

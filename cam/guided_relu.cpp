@@ -46,8 +46,8 @@ Model guided_copy(const Model& model) {
   static std::once_flag registered;
   std::call_once(registered, [] { LayerRegistry::instance().add<GuidedReLU>(kGuidedReluType); });
   nlohmann::json description = model.to_json();
-  for (nlohmann::json& layer : description.at("layers"))
-    if (layer.at("type") == "relu") layer["type"] = kGuidedReluType;
+  for (size_t i = 0; i < model.size(); ++i)
+    if (model.layer(i).traits().relu) description.at("layers").at(i)["type"] = kGuidedReluType;
   return copy_model(model, description);
 }
 }  // namespace

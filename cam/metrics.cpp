@@ -157,7 +157,7 @@ std::vector<SanityStage> randomization_sanity_check(const Model& model, const Te
   std::vector<SanityStage> stages;
   for (size_t i = model.size(); i-- > 0;) {
     Layer& layer = randomized.layer(i);
-    if (layer.type() != "dense" && layer.type() != "conv") continue;
+    if (!layer.traits().weighted) continue;
     // Re-draw each parameter at its trained scale, so activations keep their
     // magnitude and only the learned structure is destroyed.
     for (auto& [name, tensor] : layer.parameters()) {

@@ -9,7 +9,9 @@ namespace gaze {
 class ReLU final : public Layer {
  public:
   ReLU(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "relu"; }
+  static constexpr const char* kType = "relu";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.relu = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return nlohmann::json::object(); }
@@ -18,7 +20,8 @@ class ReLU final : public Layer {
 class LeakyReLU final : public Layer {
  public:
   LeakyReLU(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "leaky_relu"; }
+  static constexpr const char* kType = "leaky_relu";
+  std::string type() const override { return kType; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return {{"slope", slope_}}; }

@@ -11,7 +11,9 @@ namespace gaze {
 class Conv2d final : public Layer {
  public:
   Conv2d(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "conv"; }
+  static constexpr const char* kType = "conv";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.weighted = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override;

@@ -9,7 +9,9 @@ namespace gaze {
 class Dense final : public Layer {
  public:
   Dense(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "dense"; }
+  static constexpr const char* kType = "dense";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.weighted = true, .linear = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override;

@@ -9,7 +9,9 @@ namespace gaze {
 class Dropout final : public Layer {
  public:
   Dropout(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "dropout"; }
+  static constexpr const char* kType = "dropout";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.identity_at_inference = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return {{"rate", rate_}}; }

@@ -7,7 +7,9 @@ namespace gaze {
 class Flatten final : public Layer {
  public:
   Flatten(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "flatten"; }
+  static constexpr const char* kType = "flatten";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.identity_at_inference = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return nlohmann::json::object(); }

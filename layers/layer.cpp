@@ -28,4 +28,15 @@ void Layer::expect_inputs(const std::vector<Shape>& shapes, size_t rank, const c
                " (without the batch dimension)");
 }
 
+Tensor Layer::forward_relu(const std::vector<Tensor>&, const ForwardContext&) {
+  throw Error(where() + " does not fuse a following ReLU (its traits() do not say fuses_following_relu)");
+}
+
+double Layer::forward_macs(const Shape& output_shape) const {
+  if (!traits().weighted || parameters().empty()) return 0;
+  // A weight [out, in, ...] spends numel / out multiply-adds on each output value.
+  const Tensor& weight = parameters().front().second;
+  return static_cast<double>(weight.numel() / weight.dim(0)) * static_cast<double>(numel(output_shape));
+}
+
 }  // namespace gaze

@@ -25,6 +25,21 @@ struct ForwardContext {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// What a layer is, for code that must treat some layers specially (fusion,
+// CAM's graph, FLOP counts, randomization checks). Such code asks these
+// instead of comparing type names, so a user's layer is handled by what it
+// declares, whatever name it is registered under.
+struct LayerTraits {
+  bool relu = false;                   // y = max(0, x), element-wise
+  bool fuses_following_relu = false;   // forward_relu() computes relu(forward()) in one pass
+  bool running_statistics = false;     // buffers that training updates (BatchNorm)
+  bool identity_at_inference = false;  // values pass through unchanged in evaluation (dropout, flatten)
+  bool global_average_pool = false;    // [C, H, W] -> [C], the spatial mean
+  bool weighted = false;               // multiplies by learned weights ("weight" is its first parameter)
+  bool linear = false;                 // y = W x + b on features, W [out, in] (CAM's dense head)
+  bool probabilities = false;          // softmax: its input holds the logits
+};
+
 class Layer {
  public:
   explicit Layer(std::string name) : name_(std::move(name)) {}
@@ -46,6 +61,13 @@ class Layer {
   // Every hyperparameter as an explicit value (kernel, stride, integer
   // padding, eps, ...): enough to rebuild the layer without defaults.
   virtual nlohmann::json hyperparameters() const = 0;
+  virtual LayerTraits traits() const { return {}; }
+  // relu(forward(inputs)) in one pass, for layers whose traits() say
+  // fuses_following_relu; Model calls it when a ReLU is the only reader.
+  virtual Tensor forward_relu(const std::vector<Tensor>& inputs, const ForwardContext& context);
+  // Multiply-adds of one sample's forward pass, given this layer's output
+  // shape (without the batch); 0 for layers without weights.
+  virtual double forward_macs(const Shape& output_shape) const;
   // Checks values loaded from a file that the layer cannot work with (a
   // negative variance, ...); throws gaze::Error naming `source`, the layer
   // and the tensor. Finiteness is checked for every tensor before this.

@@ -9,7 +9,8 @@ namespace gaze {
 class Add final : public Layer {
  public:
   Add(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "add"; }
+  static constexpr const char* kType = "add";
+  std::string type() const override { return kType; }
   int min_inputs() const override { return 2; }
   int max_inputs() const override { return 64; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
@@ -20,7 +21,8 @@ class Add final : public Layer {
 class Concat final : public Layer {
  public:
   Concat(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "concat"; }
+  static constexpr const char* kType = "concat";
+  std::string type() const override { return kType; }
   int min_inputs() const override { return 2; }
   int max_inputs() const override { return 64; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;

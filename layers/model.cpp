@@ -5,7 +5,6 @@
 
 #include "core/error.h"
 #include "core/memory_budget.h"
-#include "layers/batch_norm.h"
 #include "layers/registry.h"
 
 namespace gaze {
@@ -117,7 +116,7 @@ Tensor Model::forward(const Tensor& x, const ForwardContext& context) {
     for (const std::string& name : inputs_[i]) inputs.push_back(activations_.at(name));
     if (fuses_with_relu(i, context)) {
       // The batchnorm's own output is never stored: it goes straight to the ReLU's name.
-      activations_[layers_[i + 1]->name()] = static_cast<BatchNorm2d&>(*layers_[i]).forward_relu(inputs, context);
+      activations_[layers_[i + 1]->name()] = layers_[i]->forward_relu(inputs, context);
       ++i;
       for (const std::string& name : inputs_[i - 1])
         if (last_use_.at(name) == i - 1 && !kept_.count(name)) activations_.erase(name);
@@ -134,7 +133,7 @@ Tensor Model::forward(const Tensor& x, const ForwardContext& context) {
 bool Model::fuses_with_relu(size_t i, const ForwardContext& context) const {
   if (!context.training || kept_.empty() || i + 1 >= layers_.size()) return false;
   const std::string& name = layers_[i]->name();
-  return layers_[i]->type() == "batchnorm" && layers_[i + 1]->type() == "relu" &&
+  return layers_[i]->traits().fuses_following_relu && layers_[i + 1]->traits().relu &&
          inputs_[i + 1] == std::vector<std::string>{name} && last_use_.at(name) == i + 1 && !kept_.count(name);
 }
 
@@ -158,7 +157,7 @@ const Shape& Model::output_shape(const std::string& name) const {
 }
 
 std::string Model::logits_name() const {
-  if (layers_.back()->type() == "softmax") return inputs_.back().front();
+  if (layers_.back()->traits().probabilities) return inputs_.back().front();
   return output_name();
 }
 

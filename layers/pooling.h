@@ -22,21 +22,25 @@ class Pool2d : public Layer {
 class MaxPool2d final : public Pool2d {
  public:
   using Pool2d::Pool2d;
-  std::string type() const override { return "maxpool"; }
+  static constexpr const char* kType = "maxpool";
+  std::string type() const override { return kType; }
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
 };
 
 class AvgPool2d final : public Pool2d {
  public:
   using Pool2d::Pool2d;
-  std::string type() const override { return "avgpool"; }
+  static constexpr const char* kType = "avgpool";
+  std::string type() const override { return kType; }
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
 };
 
 class GlobalAvgPool final : public Layer {
  public:
   GlobalAvgPool(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "gap"; }
+  static constexpr const char* kType = "gap";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.global_average_pool = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return nlohmann::json::object(); }

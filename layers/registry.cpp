@@ -16,20 +16,20 @@ namespace gaze {
 
 namespace {
 void register_builtin_layers(LayerRegistry& registry) {
-  registry.add<Conv2d>("conv");
-  registry.add<BatchNorm2d>("batchnorm");
-  registry.add<ReLU>("relu");
-  registry.add<LeakyReLU>("leaky_relu");
-  registry.add<MaxPool2d>("maxpool");
-  registry.add<AvgPool2d>("avgpool");
-  registry.add<GlobalAvgPool>("gap");
-  registry.add<Dense>("dense");
-  registry.add<Dropout>("dropout");
-  registry.add<Softmax>("softmax");
-  registry.add<Flatten>("flatten");
-  registry.add<Add>("add");
-  registry.add<Concat>("concat");
-  registry.add<ResidualDense>("residual_dense");
+  registry.add<Conv2d>();
+  registry.add<BatchNorm2d>();
+  registry.add<ReLU>();
+  registry.add<LeakyReLU>();
+  registry.add<MaxPool2d>();
+  registry.add<AvgPool2d>();
+  registry.add<GlobalAvgPool>();
+  registry.add<Dense>();
+  registry.add<Dropout>();
+  registry.add<Softmax>();
+  registry.add<Flatten>();
+  registry.add<Add>();
+  registry.add<Concat>();
+  registry.add<ResidualDense>();
 }
 }  // namespace
 

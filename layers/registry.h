@@ -24,6 +24,11 @@ class LayerRegistry {
   void add(const std::string& type) {
     add(type, [](const std::string& name, const LayerParams& p) { return std::make_unique<L>(name, p); });
   }
+  // Registers L under its own L::kType, the one place its name is spelled.
+  template <typename L>
+  void add() {
+    add<L>(L::kType);
+  }
   bool contains(const std::string& type) const { return factories_.count(type) > 0; }
   // Throws gaze::Error listing the known types when `type` is unknown.
   std::unique_ptr<Layer> create(const std::string& type, const std::string& name,

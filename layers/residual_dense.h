@@ -10,7 +10,9 @@ namespace gaze {
 class ResidualDense final : public Layer {
  public:
   ResidualDense(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "residual_dense"; }
+  static constexpr const char* kType = "residual_dense";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.weighted = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return {{"bias", bias_}}; }

@@ -9,7 +9,9 @@ namespace gaze {
 class Softmax final : public Layer {
  public:
   Softmax(const std::string& name, const LayerParams& params);
-  std::string type() const override { return "softmax"; }
+  static constexpr const char* kType = "softmax";
+  std::string type() const override { return kType; }
+  LayerTraits traits() const override { return {.probabilities = true}; }
   Shape build(const std::vector<Shape>& input_shapes, Rng& rng) override;
   Tensor forward(const std::vector<Tensor>& inputs, const ForwardContext& context) override;
   nlohmann::json hyperparameters() const override { return nlohmann::json::object(); }

@@ -19,7 +19,6 @@
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
-#include "layers/batch_norm.h"
 #include "layers/model_yaml.h"
 
 namespace gaze::train {
@@ -72,16 +71,11 @@ Model load_model(const BenchOptions& o) {
   return Model({channels, o.size, o.size}, layer_specs_from_yaml(section["layers"], o.config), 1);
 }
 
-// Conv and dense multiply-adds x 2 for one image's forward pass.
+// Multiply-adds of the weighted layers (conv, dense) x 2 for one image's forward pass.
 double forward_flops_per_image(const Model& model) {
   double flops = 0;
-  for (size_t i = 0; i < model.size(); ++i) {
-    const Layer& layer = model.layer(i);
-    if (layer.type() != "conv" && layer.type() != "dense") continue;
-    const Tensor& w = layer.parameters().front().second;  // weight: [out, in, ...]
-    const double macs_per_output = static_cast<double>(w.numel() / w.dim(0));
-    flops += 2.0 * macs_per_output * static_cast<double>(numel(model.output_shape(layer.name())));
-  }
+  for (size_t i = 0; i < model.size(); ++i)
+    flops += 2.0 * model.layer(i).forward_macs(model.output_shape(model.layer(i).name()));
   return flops;
 }
 
@@ -144,7 +138,7 @@ class Trainer {
       std::string layer_output_name;  // the name the model stores this output under
       if (model_.fuses_with_relu(i, context)) {  // one row, as Model::forward runs them
         const Layer& relu = model_.layer(++i);
-        last = static_cast<BatchNorm2d&>(layer).forward_relu(inputs, context);
+        last = layer.forward_relu(inputs, context);
         timings.push_back({layer.name() + "+" + relu.name(), "bn+relu", ms_since(start), 0});
         layer_output_name = relu.name();
       } else {
