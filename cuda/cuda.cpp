@@ -11,6 +11,7 @@ namespace gaze::cuda {
 
 namespace {
 std::atomic<bool> g_tf32{false};
+std::atomic<bool> g_deterministic{true};
 }
 
 void register_backend() {
@@ -25,5 +26,7 @@ void register_backend() {
 
 void set_tf32(bool enabled) { g_tf32 = enabled; }
 bool tf32_enabled() { return g_tf32; }
+void set_deterministic(bool enabled) { g_deterministic = enabled; }
+bool deterministic_enabled() { return g_deterministic; }
 
 }  // namespace gaze::cuda

@@ -24,5 +24,9 @@ void register_backend();
 // GPU results match the CPU to ~1e-6; on trades ~1e-3 relative error for speed.
 void set_tf32(bool enabled);
 bool tf32_enabled();
+// Deterministic cuDNN convolution algorithms only, chosen by heuristics
+// (on by default; see gaze::set_cuda_deterministic in cuda/runtime.h).
+void set_deterministic(bool enabled);
+bool deterministic_enabled();
 
 }  // namespace gaze::cuda

@@ -19,6 +19,7 @@
 #include <array>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -79,6 +80,19 @@ bool uses_tensor_cores(cudnnMathType_t math) {
   return math == CUDNN_TENSOR_OP_MATH || math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
 }
 
+// How an algorithm is chosen. Deterministic (cuda.deterministic, the
+// default): among the algorithms cuDNN marks CUDNN_DETERMINISTIC, the first
+// of its heuristic ranking, which depends only on the shape, the GPU and the
+// cuDNN version -- timing-based choices could differ between two runs and so
+// give different bits even among deterministic algorithms. Otherwise: the
+// fastest that cudnnFind measured, deterministic or not.
+struct Policy {
+  bool tf32 = false;
+  bool deterministic = true;
+};
+
+Policy current_policy() { return {tf32_enabled(), deterministic_enabled()}; }
+
 struct Descriptors {
   TensorDescriptor x, y;
   FilterDescriptor w;
@@ -98,12 +112,13 @@ struct Choice {
   cudnnMathType_t math = CUDNN_FMA_MATH;
 };
 
-using Key = std::array<int64_t, 14>;
+using Key = std::array<int64_t, 15>;
 
-Key key_of(int device, Pass pass, const ConvShape& s, bool tf32) {
+Key key_of(int device, Pass pass, const ConvShape& s, Policy policy) {
   const Conv2dGeometry& g = s.geometry;
   return {device, static_cast<int64_t>(pass), s.batch, s.channels, s.height, s.width, s.out_channels,
-          s.kernel_h, s.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, tf32 ? 1 : 0};
+          s.kernel_h, s.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, policy.tf32 ? 1 : 0,
+          policy.deterministic ? 1 : 0};
 }
 
 std::string describe(const ConvShape& s) {
@@ -113,19 +128,45 @@ std::string describe(const ConvShape& s) {
                         s.geometry.pad_w);
 }
 
-// The fastest algorithm cudnnFind measured that ran (and, with TF32 off,
-// used no tensor cores). Results come sorted by time.
-template <typename Perf>
-Choice pick(const Perf* results, int count, bool tf32, const ConvShape& s, const char* op) {
+// The first of cuDNN's ranked results (cudnnFind's sorted by time, the
+// heuristics' by expected speed) that is usable: it succeeded, uses no
+// tensor cores with TF32 off, is deterministic when the policy asks, and its
+// workspace fits (`workspace_of` returns its size, or nothing when it does not).
+template <typename Perf, typename Workspace>
+Choice pick(const Perf* results, int count, Policy policy, const ConvShape& s, const char* op,
+            Workspace workspace_of) {
   for (int i = 0; i < count; ++i) {
     const Perf& r = results[i];
-    if (r.status != CUDNN_STATUS_SUCCESS || (!tf32 && uses_tensor_cores(r.mathType))) continue;
-    return {static_cast<int>(r.algo), r.memory, r.mathType};
+    if (r.status != CUDNN_STATUS_SUCCESS || (!policy.tf32 && uses_tensor_cores(r.mathType))) continue;
+    if (policy.deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
+    const std::optional<size_t> workspace = workspace_of(r);
+    if (!workspace) continue;
+    return {static_cast<int>(r.algo), *workspace, r.mathType};
   }
-  throw Error(::gaze::detail::concat(op, ": cuDNN has no usable algorithm for ", describe(s)));
+  throw Error(::gaze::detail::concat(op, ": cuDNN has no usable ", policy.deterministic ? "deterministic " : "",
+                                     "algorithm for ", describe(s),
+                                     policy.deterministic ? " (cuda.deterministic: false allows the others)" : ""));
 }
 
-// Algorithm choices per (device, pass, shape, TF32): cudnnFind benchmarks
+// cudnnFind ran each algorithm with the workspace it was offered: what it reports fits.
+template <typename Perf>
+std::optional<size_t> measured_workspace(const Perf& r) {
+  return r.memory;
+}
+
+// The workspace a heuristic candidate needs, from `query(algo, &bytes)`, when
+// it fits in `limit`. A candidate cuDNN cannot size (status other than
+// success) is skipped; the next one is tried.
+template <typename Perf, typename Query>
+std::optional<size_t> queried_workspace(const Perf& r, Descriptors& d, Policy policy, size_t limit, const char* op,
+                                        Query query) {
+  if (policy.tf32) d.conv.set_math(r.mathType, op);
+  size_t bytes = 0;
+  if (query(r.algo, &bytes) != CUDNN_STATUS_SUCCESS || bytes > limit) return std::nullopt;
+  return bytes;
+}
+
+// Algorithm choices per (device, pass, shape, TF32, determinism): cudnnFind benchmarks
 // every algorithm, which is worth it once per shape, never per step.
 std::mutex& cache_mutex() {
   static auto* mutex = new std::mutex;
@@ -136,7 +177,8 @@ std::map<Key, Choice>& choice_cache() {
   return *cache;
 }
 
-// Workspace offered to cudnnFind: algorithms that need more are skipped.
+// Workspace offered to cudnnFind or allowed to a heuristic candidate:
+// algorithms that need more are skipped.
 // Bounded so that the search cannot starve the activations of memory.
 size_t search_workspace_limit(const char* op) {
   size_t free_bytes = 0, total_bytes = 0;
@@ -144,16 +186,23 @@ size_t search_workspace_limit(const char* op) {
   return std::min(free_bytes / 4, size_t{1} << 30);
 }
 
-// The cached choice, or `search(workspace, bytes)`'s after running it once.
-template <typename Search>
-Choice choose(DeviceContext& ctx, Pass pass, const ConvShape& s, bool tf32, const char* op, Search search) {
+// The cached choice; otherwise `heuristic(limit)`'s (deterministic policy)
+// or `search(workspace, limit)`'s, run once.
+template <typename Heuristic, typename Search>
+Choice choose(DeviceContext& ctx, Pass pass, const ConvShape& s, Policy policy, const char* op,
+              Heuristic heuristic, Search search) {
   std::lock_guard<std::mutex> lock(cache_mutex());
-  const Key key = key_of(ctx.index, pass, s, tf32);
+  const Key key = key_of(ctx.index, pass, s, policy);
   auto found = choice_cache().find(key);
   if (found != choice_cache().end()) return found->second;
   const size_t limit = search_workspace_limit(op);
-  DeviceBuffer workspace(limit, ctx.index, op);
-  const Choice choice = search(workspace.as<void>(), limit);
+  Choice choice;
+  if (policy.deterministic) {
+    choice = heuristic(limit);
+  } else {
+    DeviceBuffer workspace(limit, ctx.index, op);
+    choice = search(workspace.as<void>(), limit);
+  }
   choice_cache().emplace(key, choice);
   return choice;
 }
@@ -164,17 +213,33 @@ const float kOne = 1.0f, kZero = 0.0f;
 
 void conv_forward(DeviceContext& ctx, const ConvShape& s, const float* x, const float* w, float* y) {
   const char* op = "conv2d_forward";
-  const bool tf32 = tf32_enabled();
+  const Policy policy = current_policy();
+  const bool tf32 = policy.tf32;
   Descriptors d(s, tf32, op);
-  const Choice c = choose(ctx, Pass::forward, s, tf32, op, [&](void* workspace, size_t bytes) {
-    cudnnConvolutionFwdAlgoPerf_t results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  using Perf = cudnnConvolutionFwdAlgoPerf_t;
+  auto heuristic = [&](size_t limit) {
+    Perf results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+    int count = 0;
+    GAZE_CUDA_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, results),
+                    op);
+    return pick(results, count, policy, s, op, [&](const Perf& r) {
+      return queried_workspace(r, d, policy, limit, op, [&](cudnnConvolutionFwdAlgo_t algo, size_t* bytes) {
+        return cudnnGetConvolutionForwardWorkspaceSize(ctx.cudnn, d.x.get(), d.w.get(), d.conv.get(), d.y.get(),
+                                                       algo, bytes);
+      });
+    });
+  };
+  auto search = [&](void* workspace, size_t bytes) {
+    Perf results[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
     int count = 0;
     GAZE_CUDA_CHECK(cudnnFindConvolutionForwardAlgorithmEx(ctx.cudnn, d.x.get(), x, d.w.get(), w, d.conv.get(),
                                                            d.y.get(), y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
                                                            &count, results, workspace, bytes),
                     op);
-    return pick(results, count, tf32, s, op);
-  });
+    return pick(results, count, policy, s, op, measured_workspace<Perf>);
+  };
+  const Choice c = choose(ctx, Pass::forward, s, policy, op, heuristic, search);
   if (tf32) d.conv.set_math(c.math, op);
   DeviceBuffer workspace(c.workspace, ctx.index, op);
   GAZE_CUDA_CHECK(cudnnConvolutionForward(ctx.cudnn, &kOne, d.x.get(), x, d.w.get(), w, d.conv.get(),
@@ -186,17 +251,34 @@ void conv_forward(DeviceContext& ctx, const ConvShape& s, const float* x, const 
 void conv_backward_data(DeviceContext& ctx, const ConvShape& s, const float* w, const float* grad_y,
                         float* grad_x) {
   const char* op = "conv2d_backward (data)";
-  const bool tf32 = tf32_enabled();
+  const Policy policy = current_policy();
+  const bool tf32 = policy.tf32;
   Descriptors d(s, tf32, op);
-  const Choice c = choose(ctx, Pass::backward_data, s, tf32, op, [&](void* workspace, size_t bytes) {
-    cudnnConvolutionBwdDataAlgoPerf_t results[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+  using Perf = cudnnConvolutionBwdDataAlgoPerf_t;
+  auto heuristic = [&](size_t limit) {
+    Perf results[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+    int count = 0;
+    GAZE_CUDA_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, d.w.get(), d.y.get(), d.conv.get(),
+                                                                d.x.get(), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
+                                                                &count, results),
+                    op);
+    return pick(results, count, policy, s, op, [&](const Perf& r) {
+      return queried_workspace(r, d, policy, limit, op, [&](cudnnConvolutionBwdDataAlgo_t algo, size_t* bytes) {
+        return cudnnGetConvolutionBackwardDataWorkspaceSize(ctx.cudnn, d.w.get(), d.y.get(), d.conv.get(),
+                                                            d.x.get(), algo, bytes);
+      });
+    });
+  };
+  auto search = [&](void* workspace, size_t bytes) {
+    Perf results[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
     int count = 0;
     GAZE_CUDA_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(
                         ctx.cudnn, d.w.get(), w, d.y.get(), grad_y, d.conv.get(), d.x.get(), grad_x,
                         CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, results, workspace, bytes),
                     op);
-    return pick(results, count, tf32, s, op);
-  });
+    return pick(results, count, policy, s, op, measured_workspace<Perf>);
+  };
+  const Choice c = choose(ctx, Pass::backward_data, s, policy, op, heuristic, search);
   if (tf32) d.conv.set_math(c.math, op);
   DeviceBuffer workspace(c.workspace, ctx.index, op);
   GAZE_CUDA_CHECK(cudnnConvolutionBackwardData(ctx.cudnn, &kOne, d.w.get(), w, d.y.get(), grad_y, d.conv.get(),
@@ -208,17 +290,34 @@ void conv_backward_data(DeviceContext& ctx, const ConvShape& s, const float* w, 
 void conv_backward_filter(DeviceContext& ctx, const ConvShape& s, const float* x, const float* grad_y,
                           float* grad_w) {
   const char* op = "conv2d_backward (filter)";
-  const bool tf32 = tf32_enabled();
+  const Policy policy = current_policy();
+  const bool tf32 = policy.tf32;
   Descriptors d(s, tf32, op);
-  const Choice c = choose(ctx, Pass::backward_filter, s, tf32, op, [&](void* workspace, size_t bytes) {
-    cudnnConvolutionBwdFilterAlgoPerf_t results[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+  using Perf = cudnnConvolutionBwdFilterAlgoPerf_t;
+  auto heuristic = [&](size_t limit) {
+    Perf results[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+    int count = 0;
+    GAZE_CUDA_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, d.x.get(), d.y.get(), d.conv.get(),
+                                                                  d.w.get(), CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+                                                                  &count, results),
+                    op);
+    return pick(results, count, policy, s, op, [&](const Perf& r) {
+      return queried_workspace(r, d, policy, limit, op, [&](cudnnConvolutionBwdFilterAlgo_t algo, size_t* bytes) {
+        return cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx.cudnn, d.x.get(), d.y.get(), d.conv.get(),
+                                                              d.w.get(), algo, bytes);
+      });
+    });
+  };
+  auto search = [&](void* workspace, size_t bytes) {
+    Perf results[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
     int count = 0;
     GAZE_CUDA_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(
                         ctx.cudnn, d.x.get(), x, d.y.get(), grad_y, d.conv.get(), d.w.get(), grad_w,
                         CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, results, workspace, bytes),
                     op);
-    return pick(results, count, tf32, s, op);
-  });
+    return pick(results, count, policy, s, op, measured_workspace<Perf>);
+  };
+  const Choice c = choose(ctx, Pass::backward_filter, s, policy, op, heuristic, search);
   if (tf32) d.conv.set_math(c.math, op);
   DeviceBuffer workspace(c.workspace, ctx.index, op);
   GAZE_CUDA_CHECK(cudnnConvolutionBackwardFilter(ctx.cudnn, &kOne, d.x.get(), x, d.y.get(), grad_y,

@@ -14,5 +14,11 @@ int cuda_device_count();
 // Throws gaze::Error explaining why cuda:`index` cannot be used (CPU-only
 // build, no driver, no GPU, index out of range); returns when it can.
 void require_cuda_device(int index);
+// cuda.deterministic: when true (the default) cuDNN convolutions use only
+// deterministic algorithms, chosen by cuDNN's heuristics rather than by
+// timing them, so that a run repeats bit for bit on the same GPU and
+// software, as on the CPU; false lets cudnnFind pick the fastest of all.
+// A no-op in CPU-only builds.
+void set_cuda_deterministic(bool deterministic);
 
 }  // namespace gaze

@@ -11,5 +11,6 @@ void require_cuda_device(int index) {
               " was requested but this gaze build has no CUDA backend: reconfigure with -DGAZE_CUDA=ON on a "
               "machine with the CUDA toolkit, or use --device cpu");
 }
+void set_cuda_deterministic(bool) {}
 
 }  // namespace gaze

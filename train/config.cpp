@@ -107,7 +107,7 @@ void read_train(ConfigReader train, TrainConfig& config) {
   config.seed = static_cast<uint64_t>(seed);
   config.data.seed = config.seed;
   config.threads = train.integer("threads", 0);
-  if (config.threads < 0) train.fail("threads", "must be >= 0 (0: one per core)");
+  if (config.threads < 0) train.fail("threads", "must be 0 (the machine's cores shared among its workers) or positive");
   config.devices = train.text("devices", "cpu");
   config.check_replicas = train.boolean("check_replicas", false);
   config.collective_timeout_s = train.number("collective_timeout_s", 300);
@@ -159,6 +159,9 @@ TrainConfig read_config(const YAML::Node& root, const std::string& path, std::sh
   if (config.monitor != "val_acc") checkpoint.fail("monitor", "only val_acc is supported");
   config.save_best_only = checkpoint.boolean("save_best_only", true);
   checkpoint.finish();
+  ConfigReader cuda = top.section("cuda");
+  config.cuda_deterministic = cuda.boolean("deterministic", true);
+  cuda.finish();
   top.finish();
   return config;
 }
@@ -216,6 +219,7 @@ std::string to_yaml(const TrainConfig& config) {
   YAML::Node checkpoint = root["checkpoint"];
   checkpoint["monitor"] = config.monitor;
   checkpoint["save_best_only"] = config.save_best_only;
+  root["cuda"]["deterministic"] = config.cuda_deterministic;
   YAML::Emitter out;
   out << root;
   return std::string(out.c_str()) + "\n";

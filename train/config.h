@@ -42,12 +42,13 @@ struct TrainConfig {
   double label_smoothing = 0.0;
   int patience = 0;  // early stopping after this many epochs without improvement; 0 = off
   uint64_t seed = 42;
-  int threads = 0;   // 0 = all cores (OMP default)
+  int threads = 0;   // 0 = the machine's cores / the workers on it (host_threads_per_worker)
   std::string devices = "cpu";  // cpu | cuda | cuda:N | cuda:0,1,... | all (one worker per GPU)
   bool check_replicas = false;   // debug: compare a parameter checksum across ranks every epoch
   double collective_timeout_s = 300;  // a rank waiting longer in one all-reduce ends the job
   std::string monitor = "val_acc";
   bool save_best_only = true;
+  bool cuda_deterministic = true;  // cuda.deterministic: deterministic cuDNN algorithms only
   YAML::Node resolved;  // the config after --set overrides, for config.yaml
 };
 

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -183,6 +184,20 @@ void from_hex(const std::string& hex, void* data, size_t bytes) {
   };
   auto* p = static_cast<unsigned char*>(data);
   for (size_t i = 0; i < bytes; ++i) p[i] = static_cast<unsigned char>(value(hex[2 * i]) * 16 + value(hex[2 * i + 1]));
+}
+
+int host_threads_per_worker(int configured, int omp_num_threads, int cores, int workers_on_machine) {
+  if (configured > 0) return configured;
+  if (omp_num_threads > 0) return omp_num_threads;
+  return std::max(1, std::max(cores, 1) / std::max(workers_on_machine, 1));
+}
+
+int omp_num_threads_from_environment() {
+  const char* text = std::getenv("OMP_NUM_THREADS");
+  if (!text || !*text) return 0;
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  return *end == '\0' && value > 0 && value < 100000 ? static_cast<int>(value) : 0;
 }
 
 int run_workers(const std::vector<std::string>& argv, const std::vector<WorkerProcess>& workers,

@@ -37,6 +37,17 @@ std::string to_hex(const void* data, size_t bytes);
 // Throws unless `hex` is exactly 2 * bytes hex digits.
 void from_hex(const std::string& hex, void* data, size_t bytes);
 
+// Host threads (OpenMP and BLAS) for one worker: `configured` (train.threads)
+// when positive; else `omp_num_threads` (the OMP_NUM_THREADS environment
+// variable, 0 when unset or invalid) when positive; else the machine's `cores`
+// shared evenly among the `workers_on_machine` processes training on it, so
+// that 8 GPU workers on a 64-core machine get 8 threads each rather than 64
+// each. Never below 1.
+int host_threads_per_worker(int configured, int omp_num_threads, int cores, int workers_on_machine);
+
+// OMP_NUM_THREADS as a positive integer, 0 when unset or not one.
+int omp_num_threads_from_environment();
+
 struct WorkerProcess {
   std::string label;                     // "rank 1 (cuda:1)", for messages
   std::vector<std::string> environment;  // added to the parent's environment

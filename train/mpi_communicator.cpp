@@ -49,6 +49,7 @@ MpiCommunicator::MpiCommunicator(double collective_timeout_seconds) {
   check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
             "MPI_Comm_split_type (finding the ranks on this machine)", rank_, size_);
   MPI_Comm_rank(node, &local_rank_);
+  MPI_Comm_size(node, &local_size_);
   MPI_Comm_free(&node);
   watchdog_ = std::make_unique<CollectiveWatchdog>(collective_timeout_seconds, rank_label(rank_, size_));
 }

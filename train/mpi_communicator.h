@@ -26,6 +26,8 @@ class MpiCommunicator final : public Communicator {
   int size() const override { return size_; }
   // Rank among the processes on this machine (which GPU or socket to use).
   int local_rank() const { return local_rank_; }
+  // Ranks on this machine.
+  int local_size() const { return local_size_; }
 
   void all_reduce_average(float* data, size_t count) override;
   void all_reduce_sum(double* data, size_t count) override;
@@ -39,7 +41,7 @@ class MpiCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code);
 
  private:
-  int rank_ = 0, size_ = 1, local_rank_ = 0;
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::unique_ptr<CollectiveWatchdog> watchdog_;
 };
 

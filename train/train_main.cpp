@@ -41,6 +41,7 @@ int run_launched_worker(Job& job, const WorkerIdentity& identity) {
   install_stop_handlers();
   const auto comm = make_nccl_communicator(identity, job.config.collective_timeout_s);
   job.options.device = identity.device;
+  job.options.workers_on_machine = identity.world_size;  // this launcher starts workers on its own machine only
   return finish(run_training(job.config, job.options, *comm), comm->is_root());
 }
 
@@ -74,6 +75,7 @@ int run_standalone(Job& job) {
 // rank ends them all (MPI_Abort) instead of leaving them in a collective.
 int run_mpi_rank(Job& job) {
   MpiCommunicator mpi(job.config.collective_timeout_s);
+  job.options.workers_on_machine = mpi.local_size();
   try {
     install_stop_handlers();
     const std::vector<int> gpus =

@@ -1,5 +1,6 @@
 #include "train/trainer.h"
 
+#include <cblas.h>
 #include <omp.h>
 
 #include <atomic>
@@ -11,10 +12,12 @@
 #include <optional>
 
 #include "core/core.h"
+#include "cuda/runtime.h"
 #include "data/data.h"
 #include "layers/model_file.h"
 #include "layers/model_yaml.h"
 #include "train/checkpoint.h"
+#include "train/launcher.h"
 #include "train/optimizer.h"
 #include "train/output_lock.h"
 #include "train/parameter_arena.h"
@@ -178,7 +181,11 @@ void install_stop_handlers() {
 TrainResult run_training(const TrainConfig& config, const TrainOptions& options, Communicator& comm) {
   const bool root = comm.is_root();
   const bool verbose = options.verbose && root;
-  if (config.threads > 0) omp_set_num_threads(config.threads);
+  const int threads = host_threads_per_worker(config.threads, omp_num_threads_from_environment(), omp_get_num_procs(),
+                                              options.workers_on_machine);
+  omp_set_num_threads(threads);
+  openblas_set_num_threads(threads);
+  set_cuda_deterministic(config.cuda_deterministic);
   const Device device = Device::parse(options.device.empty() ? config.devices : options.device);
   check_same_config(config, comm);
 

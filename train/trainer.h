@@ -18,6 +18,7 @@ struct TrainOptions {
   std::string device;   // overrides train.devices when set
   bool verbose = true;  // progress lines (rank 0 only)
   int64_t max_steps = 0;  // stop (as on SIGINT, writing last) after this many steps; 0 = no limit
+  int workers_on_machine = 1;  // training processes on this machine, which share its cores
 };
 
 struct TrainResult {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,16 +29,31 @@ inline bool gpu_available() {
 
 inline const Device kGpu = Device::cuda(0);
 
+// Set by scripts/gpu-check: a GPU case that finds too few GPUs fails
+// instead of skipping, so that a run on a GPU machine cannot pass by skipping.
+inline bool gpus_expected() {
+  const char* value = std::getenv("GAZE_EXPECT_GPU");
+  return value && std::string(value) == "1";
+}
+
 }  // namespace gaze::testing
 
-// Catch2 v2 has no SKIP: a GPU case on a machine without one warns and passes.
-#define GAZE_REQUIRE_GPU()                      \
-  do {                                          \
-    if (!::gaze::testing::gpu_available()) {    \
-      WARN("no GPU: skipped");                  \
-      return;                                   \
-    }                                           \
+// Catch2 v2 has no SKIP: a GPU case on a machine with fewer than `count`
+// GPUs warns "no GPU: skipped" and passes, unless GAZE_EXPECT_GPU=1, where
+// it fails. Tags: every case using it is tagged [gpu] ([multi-gpu] when it
+// needs two), which is what scripts/gpu-check counts.
+#define GAZE_REQUIRE_GPUS(count)                                                                        \
+  do {                                                                                                  \
+    const bool enough_gpus = ::gaze::testing::gpu_available() && ::gaze::cuda_device_count() >= (count); \
+    if (!enough_gpus && ::gaze::testing::gpus_expected())                                               \
+      FAIL("GAZE_EXPECT_GPU=1 but " << ::gaze::cuda_device_count() << " GPU(s) visible, " << (count)    \
+                                    << " needed");                                                     \
+    if (!enough_gpus) {                                                                                 \
+      WARN("no GPU: skipped");                                                                          \
+      return;                                                                                           \
+    }                                                                                                   \
   } while (0)
+#define GAZE_REQUIRE_GPU() GAZE_REQUIRE_GPUS(1)
 
 namespace gaze::testing {
 

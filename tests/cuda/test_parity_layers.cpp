@@ -15,7 +15,7 @@ struct ConvCase {
 
 }  // namespace
 
-TEST_CASE("cuda: conv2d matches the CPU forward and backward", "[cuda]") {
+TEST_CASE("cuda: conv2d matches the CPU forward and backward", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const std::vector<ConvCase> cases = {
       {{2, 3, 9, 9}, {8, 3, 3, 3}, {1, 1, 1, 1}, true},     // same padding
@@ -44,7 +44,7 @@ TEST_CASE("cuda: conv2d matches the CPU forward and backward", "[cuda]") {
                   [](const std::vector<Tensor>& t) { return ops::conv2d(t[0], t[1], Tensor(), {1, 1, 1, 1}); });
 }
 
-TEST_CASE("cuda: pooling matches the CPU, ties included", "[cuda]") {
+TEST_CASE("cuda: pooling matches the CPU, ties included", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor x = random({2, 3, 9, 8}, 30);
   // After a ReLU and rounding many windows hold equal maxima: the gradient
@@ -67,7 +67,7 @@ TEST_CASE("cuda: pooling matches the CPU, ties included", "[cuda]") {
                   [](const std::vector<Tensor>& t) { return ops::global_avg_pool(t[0]); });
 }
 
-TEST_CASE("cuda: dense matches the CPU", "[cuda]") {
+TEST_CASE("cuda: dense matches the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   for (const auto& [n, in, out] : {std::tuple{7, 33, 10}, std::tuple{64, 512, 10}, std::tuple{1, 5, 3}}) {
     const Tensor x = random({n, in}, 40), w = random({out, in}, 41, 0.1f), b = random({out}, 42);
@@ -78,7 +78,7 @@ TEST_CASE("cuda: dense matches the CPU", "[cuda]") {
   }
 }
 
-TEST_CASE("cuda: batch norm matches the CPU in training and eval mode", "[cuda]") {
+TEST_CASE("cuda: batch norm matches the CPU in training and eval mode", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   for (const Shape& shape : {Shape{4, 6, 5, 7}, Shape{16, 10}}) {
     const int64_t channels = shape[1];
@@ -99,4 +99,46 @@ TEST_CASE("cuda: batch norm matches the CPU in training and eval mode", "[cuda]"
       check_parity("running variance", cpu_var, gpu_var);
     }
   }
+}
+
+namespace {
+
+// Forward and backward of one convolution on cuda:0: output, dx, dw, db.
+std::vector<std::vector<float>> conv_results(const Tensor& x_host, const Tensor& w_host, const Tensor& b_host) {
+  Tensor x = x_host.to(kGpu), w = w_host.to(kGpu), b = b_host.to(kGpu);
+  for (Tensor* t : {&x, &w, &b}) t->set_requires_grad();
+  const Tensor y = ops::conv2d(x, w, b, {1, 1, 1, 1});
+  ops::sum(ops::mul(y, random(y.shape(), 31).to(kGpu))).backward();
+  return {y.to_vector(), x.grad().to_vector(), w.grad().to_vector(), b.grad().to_vector()};
+}
+
+// Restores cuda.deterministic's default on scope exit.
+struct DeterministicSetting {
+  explicit DeterministicSetting(bool value) { set_cuda_deterministic(value); }
+  ~DeterministicSetting() { set_cuda_deterministic(true); }
+};
+
+}  // namespace
+
+TEST_CASE("cuda: deterministic convolutions repeat bit for bit", "[cuda][gpu][parity]") {
+  GAZE_REQUIRE_GPU();
+  REQUIRE(cuda::deterministic_enabled());  // the default
+  // A large batch and many channels: where atomics-based algorithms would differ.
+  const Tensor x = random({32, 64, 16, 16}, 32), w = random({64, 64, 3, 3}, 33, 0.05f), b = random({64}, 34);
+  const auto first = conv_results(x, w, b);
+  const auto second = conv_results(x, w, b);
+  const char* names[] = {"output", "input gradient", "weight gradient", "bias gradient"};
+  for (size_t i = 0; i < first.size(); ++i) {
+    INFO(names[i]);
+    CHECK(first[i] == second[i]);
+  }
+}
+
+TEST_CASE("cuda: with cuda.deterministic off, cudnnFind's choice matches the CPU", "[cuda][gpu][parity][find]") {
+  GAZE_REQUIRE_GPU();
+  DeterministicSetting fastest(false);
+  REQUIRE_FALSE(cuda::deterministic_enabled());
+  const Tensor x = random({4, 8, 10, 10}, 35), w = random({16, 8, 3, 3}, 36, 0.2f), b = random({16}, 37);
+  check_op_parity("conv2d, any algorithm", {x, w, b}, {true, true, true},
+                  [](const std::vector<Tensor>& t) { return ops::conv2d(t[0], t[1], t[2], {1, 1, 1, 1}); });
 }

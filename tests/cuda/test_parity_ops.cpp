@@ -5,7 +5,7 @@
 using namespace gaze;
 using namespace gaze::testing;
 
-TEST_CASE("cuda: host-device round trips are exact", "[cuda]") {
+TEST_CASE("cuda: host-device round trips are exact", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor x = random({3, 4, 5}, 1);
   const Tensor on_gpu = x.to(kGpu);
@@ -16,7 +16,7 @@ TEST_CASE("cuda: host-device round trips are exact", "[cuda]") {
   REQUIRE(Tensor::zeros({0}, kGpu).numel() == 0);
 }
 
-TEST_CASE("cuda: make_contiguous gathers strided views exactly", "[cuda]") {
+TEST_CASE("cuda: make_contiguous gathers strided views exactly", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor x = random({4, 6, 5, 7}, 2);
   const Tensor g = x.to(kGpu);
@@ -29,7 +29,7 @@ TEST_CASE("cuda: make_contiguous gathers strided views exactly", "[cuda]") {
   REQUIRE(nested.contiguous().to_vector() == x.narrow(1, 2, 3).narrow(3, 1, 4).narrow(0, 1, 2).contiguous().to_vector());
 }
 
-TEST_CASE("cuda: element-wise ops match the CPU", "[cuda]") {
+TEST_CASE("cuda: element-wise ops match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor a = random({3, 5, 7, 11}, 3), b = random({3, 5, 7, 11}, 4);
   check_op_parity("add", {a, b}, {true, true}, [](const std::vector<Tensor>& t) { return ops::add(t[0], t[1]); });
@@ -43,7 +43,7 @@ TEST_CASE("cuda: element-wise ops match the CPU", "[cuda]") {
                   [](const std::vector<Tensor>& t) { return ops::add(ops::mul(t[0], t[0]), t[0]); });
 }
 
-TEST_CASE("cuda: dropout masks equal the CPU's bit for bit", "[cuda]") {
+TEST_CASE("cuda: dropout masks equal the CPU's bit for bit", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor ones = Tensor::full({8, 1000}, 1.0f);
   for (const float drop : {0.1f, 0.5f, 0.9f}) {
@@ -54,7 +54,7 @@ TEST_CASE("cuda: dropout masks equal the CPU's bit for bit", "[cuda]") {
                   [](const std::vector<Tensor>& t) { return ops::dropout(t[0], 0.3f, 77); });
 }
 
-TEST_CASE("cuda: sum and mean match the CPU on large tensors", "[cuda]") {
+TEST_CASE("cuda: sum and mean match the CPU on large tensors", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor x = random({(1 << 20) + 37}, 6);
   check_op_parity("sum", {x}, {true}, [](const std::vector<Tensor>& t) { return ops::sum(t[0]); }, 1e-6);
@@ -62,7 +62,7 @@ TEST_CASE("cuda: sum and mean match the CPU on large tensors", "[cuda]") {
   REQUIRE(ops::sum(Tensor::full({3, 1000}, 0.5f, kGpu)).item() == 1500.0f);
 }
 
-TEST_CASE("cuda: reshape, flatten and channel concatenation match the CPU", "[cuda]") {
+TEST_CASE("cuda: reshape, flatten and channel concatenation match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor a = random({2, 3, 4, 5}, 7), b = random({2, 1, 4, 5}, 8), c = random({2, 6, 4, 5}, 9);
   check_op_parity("concat", {a, b, c}, {true, true, true},
@@ -71,7 +71,7 @@ TEST_CASE("cuda: reshape, flatten and channel concatenation match the CPU", "[cu
   check_op_parity("reshape", {a}, {true}, [](const std::vector<Tensor>& t) { return ops::reshape(t[0], {6, -1}); });
 }
 
-TEST_CASE("cuda: softmax and log-softmax match the CPU", "[cuda]") {
+TEST_CASE("cuda: softmax and log-softmax match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   for (const Shape& shape : {Shape{7, 10}, Shape{64, 1000}, Shape{3, 1}}) {
     const Tensor x = random(shape, 10, 3.0f);
@@ -81,7 +81,7 @@ TEST_CASE("cuda: softmax and log-softmax match the CPU", "[cuda]") {
   }
 }
 
-TEST_CASE("cuda: label-smoothed NLL and cross-entropy match the CPU", "[cuda]") {
+TEST_CASE("cuda: label-smoothed NLL and cross-entropy match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor logits = random({37, 10}, 11, 2.0f);
   std::vector<float> classes;

@@ -26,7 +26,7 @@ void check_states(const OptimizerState& cpu, const OptimizerState& gpu) {
 
 }  // namespace
 
-TEST_CASE("cuda: SGD and Adam updates match the CPU", "[cuda]") {
+TEST_CASE("cuda: SGD and Adam updates match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor grad = random({1000}, 64);
   for (const bool nesterov : {false, true}) {
@@ -51,7 +51,7 @@ TEST_CASE("cuda: SGD and Adam updates match the CPU", "[cuda]") {
   }
 }
 
-TEST_CASE("cuda: backend fill, copy, axpy and scale match the CPU", "[cuda]") {
+TEST_CASE("cuda: backend fill, copy, axpy and scale match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor x = random({5, 77}, 65);
   Tensor cpu_y = random({5, 77}, 66), gpu_y = cpu_y.to(kGpu);
@@ -68,7 +68,7 @@ TEST_CASE("cuda: backend fill, copy, axpy and scale match the CPU", "[cuda]") {
   REQUIRE(target.to_vector() == std::vector<float>(5 * 77, -3.0f));
 }
 
-TEST_CASE("cuda: a CAM network's loss and gradients match the CPU", "[cuda]") {
+TEST_CASE("cuda: a CAM network's loss and gradients match the CPU", "[cuda][gpu][parity]") {
   GAZE_REQUIRE_GPU();
   const Tensor images = random({8, 3, 16, 16}, 70);
   std::vector<float> classes;

@@ -2,7 +2,12 @@
 // wrapper. The first cases run everywhere, GPU or not.
 #include <cuda_runtime.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "cuda/caching_allocator.h"
+#include "cuda/check.h"
 #include "cuda/nccl_communicator.h"
 #include "tests/cuda/parity.h"
 
@@ -44,7 +49,7 @@ TEST_CASE("cuda: NCCL unique ids survive the hex round trip", "[cuda][nccl]") {
   REQUIRE_THROWS_AS(cuda::NcclCommunicator::from_hex(std::string(hex.size(), 'z')), Error);
 }
 
-TEST_CASE("cuda: the caching allocator reuses freed blocks of the same size", "[cuda]") {
+TEST_CASE("cuda: the caching allocator reuses freed blocks of the same size", "[cuda][gpu]") {
   GAZE_REQUIRE_GPU();
   void* first = cuda::allocate_bytes(1000, 0, "test");
   cuda::release_bytes(first, 0);
@@ -55,7 +60,7 @@ TEST_CASE("cuda: the caching allocator reuses freed blocks of the same size", "[
   REQUIRE_THROWS_WITH(cuda::allocate_bytes(size_t{1} << 50, 0, "test"), Catch::Contains("out of GPU memory"));
 }
 
-TEST_CASE("cuda: a one-rank NCCL communicator reduces and broadcasts in place", "[cuda][nccl]") {
+TEST_CASE("cuda: a one-rank NCCL communicator reduces and broadcasts in place", "[cuda][gpu][nccl]") {
   GAZE_REQUIRE_GPU();
   cuda::NcclCommunicator comm(cuda::NcclCommunicator::create_unique_id(), 0, 1, 0, 60.0);
   REQUIRE(comm.size() == 1);
@@ -73,4 +78,80 @@ TEST_CASE("cuda: a one-rank NCCL communicator reduces and broadcasts in place", 
   REQUIRE(cudaMemcpy(after, device_counters.as<double>(), sizeof(after), cudaMemcpyDeviceToHost) == cudaSuccess);
   REQUIRE(after[0] == 3.0);
   REQUIRE(after[1] == 4.5);
+}
+
+namespace {
+
+// A host function queued on a stream: the stream's work does not end until
+// the test opens the gate (bounded, so that a bug cannot hang the suite).
+struct Gate {
+  std::atomic<bool> open{false};
+};
+void CUDART_CB wait_for_gate(void* data) {
+  auto* gate = static_cast<Gate*>(data);
+  for (int i = 0; i < 30000 && !gate->open; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+}  // namespace
+
+TEST_CASE("cuda: a block another stream uses is not reused before that stream's work ends", "[cuda][gpu]") {
+  GAZE_REQUIRE_GPU();
+  cudaStream_t side = nullptr;
+  REQUIRE(cudaStreamCreateWithFlags(&side, cudaStreamNonBlocking) == cudaSuccess);
+  // Two blocks of one size on the compute stream; B goes back to the cache first.
+  void* a = cuda::allocate_bytes(3000, 0, "test");
+  void* b = cuda::allocate_bytes(3000, 0, "test");
+  Gate gate;
+  REQUIRE(cudaLaunchHostFunc(side, wait_for_gate, &gate) == cudaSuccess);
+  cuda::record_stream(a, 0, side);  // as a communication stream reading a gradient bucket
+  cuda::release_bytes(b, 0);
+  cuda::release_bytes(a, 0);
+  // Without the stream record A, freed last, would come back first.
+  void* while_busy = cuda::allocate_bytes(3000, 0, "test");
+  CHECK(while_busy == b);
+  gate.open = true;
+  REQUIRE(cudaStreamSynchronize(side) == cudaSuccess);
+  void* after = cuda::allocate_bytes(3000, 0, "test");
+  CHECK(after == a);
+  cuda::release_bytes(while_busy, 0);
+  cuda::release_bytes(after, 0);
+  REQUIRE(cudaStreamDestroy(side) == cudaSuccess);
+  REQUIRE_THROWS_WITH(cuda::record_stream(a, 0, side), Catch::Contains("not a live block"));
+}
+
+TEST_CASE("cuda: two GPUs average a buffer over NCCL", "[cuda][multi-gpu][nccl]") {
+  GAZE_REQUIRE_GPUS(2);
+  const ncclUniqueId id = cuda::NcclCommunicator::create_unique_id();
+  constexpr size_t kCount = 4099;  // not a multiple of any NCCL chunk
+  std::vector<std::vector<float>> results(2);
+  std::vector<std::string> errors(2);
+  // One thread per rank: joining blocks until both ranks have joined.
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank)
+    ranks.emplace_back([&, rank] {
+      try {
+        cuda::NcclCommunicator comm(id, rank, 2, rank, 60.0);
+        std::vector<float> values(kCount);
+        for (size_t i = 0; i < kCount; ++i) values[i] = static_cast<float>(i % 97) * (rank == 0 ? 1.0f : 3.0f);
+        cuda::DeviceBuffer buffer(kCount * sizeof(float), rank, "test");
+        cuda::detail::check(cudaMemcpy(buffer.as<float>(), values.data(), kCount * sizeof(float),
+                                       cudaMemcpyHostToDevice), "cudaMemcpy", "test", __FILE__, __LINE__);
+        comm.all_reduce_average(buffer.as<float>(), kCount);
+        results[static_cast<size_t>(rank)].resize(kCount);
+        cuda::detail::check(cudaMemcpy(results[static_cast<size_t>(rank)].data(), buffer.as<float>(),
+                                       kCount * sizeof(float), cudaMemcpyDeviceToHost),
+                            "cudaMemcpy", "test", __FILE__, __LINE__);
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(rank)] = e.what();
+      }
+    });
+  for (std::thread& t : ranks) t.join();
+  REQUIRE(errors[0].empty());
+  REQUIRE(errors[1].empty());
+  for (size_t i = 0; i < kCount; ++i) {
+    const float expected = static_cast<float>(i % 97) * 2.0f;  // (x + 3x) / 2
+    INFO("element " << i);
+    REQUIRE(results[0][i] == expected);
+    REQUIRE(results[1][i] == expected);
+  }
 }

@@ -35,6 +35,32 @@ TEST_CASE("device lists name the GPUs to launch workers on", "[parallel][launche
   CHECK(requested_cuda_devices("all", 3, "train.devices") == std::vector<int>{0, 1, 2});
 }
 
+TEST_CASE("workers on one machine share its cores unless told otherwise", "[parallel][launcher][threads]") {
+  // host_threads_per_worker(train.threads, OMP_NUM_THREADS, cores, workers on the machine)
+  CHECK(host_threads_per_worker(0, 0, 64, 1) == 64);  // one process: every core, as OpenMP's default
+  CHECK(host_threads_per_worker(0, 0, 64, 8) == 8);   // 8 GPU workers: 8 threads each, not 8 x 64
+  CHECK(host_threads_per_worker(0, 0, 16, 3) == 5);   // rounded down: never more threads than cores
+  CHECK(host_threads_per_worker(0, 0, 4, 8) == 1);    // more workers than cores: at least one
+  CHECK(host_threads_per_worker(0, 0, 0, 0) == 1);    // nonsense counts still give a usable number
+  CHECK(host_threads_per_worker(12, 0, 64, 8) == 12);  // train.threads wins
+  CHECK(host_threads_per_worker(12, 4, 64, 8) == 12);  // even over OMP_NUM_THREADS
+  CHECK(host_threads_per_worker(0, 4, 64, 8) == 4);    // OMP_NUM_THREADS wins over the default
+}
+
+TEST_CASE("OMP_NUM_THREADS counts only when it is a positive integer", "[parallel][launcher][threads]") {
+  const char* saved = std::getenv("OMP_NUM_THREADS");
+  const std::string restore = saved ? saved : "";
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, int>>{
+           {"6", 6}, {"", 0}, {"0", 0}, {"-3", 0}, {"4,2", 0}, {"many", 0}}) {
+    setenv("OMP_NUM_THREADS", text.c_str(), 1);
+    INFO("OMP_NUM_THREADS='" << text << "'");
+    CHECK(omp_num_threads_from_environment() == expected);
+  }
+  unsetenv("OMP_NUM_THREADS");
+  CHECK(omp_num_threads_from_environment() == 0);
+  if (saved) setenv("OMP_NUM_THREADS", restore.c_str(), 1);
+}
+
 TEST_CASE("asking for GPUs that do not exist is a clear error", "[parallel][launcher]") {
   REQUIRE_THROWS_WITH(requested_cuda_devices("cuda:0,1", 0, "--device"),
                       Catch::StartsWith("--device cuda:0,1 requested but no CUDA device is available"));

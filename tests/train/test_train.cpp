@@ -97,6 +97,23 @@ TEST_CASE("config errors name the file, line and key before training", "[train][
                       Catch::Contains("layer.yaml:8") && Catch::Contains("'size'"));
 }
 
+TEST_CASE("cuda.deterministic and train.threads are checked config keys", "[train][config]") {
+  const std::string root = "data.root=" + halves_task().string();
+  const TrainConfig defaults = load_config(kTiny, {root});
+  CHECK(defaults.cuda_deterministic);  // reproducible by default, as on the CPU
+  CHECK(defaults.threads == 0);        // 0: the machine's cores shared among its workers
+  CHECK_THAT(to_yaml(defaults), Catch::Contains("cuda:\n  deterministic: true"));
+  const TrainConfig fastest = load_config(kTiny, {root, "cuda.deterministic=false", "train.threads=3"});
+  CHECK_FALSE(fastest.cuda_deterministic);
+  CHECK(fastest.threads == 3);
+  CHECK_THAT(to_yaml(fastest), Catch::Contains("deterministic: false") && Catch::Contains("threads: 3"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "cuda.determinism=true"}),
+                    Catch::Contains("cuda.determinism") && Catch::Contains("unknown key"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "cuda.deterministic=maybe"}), Catch::Contains("cuda.deterministic"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.threads=-2"}),
+                    Catch::Contains("train.threads") && Catch::Contains("positive"));
+}
+
 TEST_CASE("a model that cannot fit the data stops before training", "[train][config]") {
   REQUIRE_THROWS_WITH(train_tiny(fresh_dir("bad_units"), {"model.layers=[{type: conv, filters: 4}, {type: gap}, "
                                                           "{type: dense, units: 3}]"}),
