@@ -26,13 +26,26 @@ const Tensor* TensorFile::find(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+AtomicWriteHook g_atomic_write_hook = nullptr;
+}
+
+void set_atomic_write_hook(AtomicWriteHook hook) { g_atomic_write_hook = hook; }
+
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   GAZE_CHECK(fd >= 0, "cannot create '", temporary, "': ", std::strerror(errno));
   size_t written = 0;
+  bool hooked = false;
   while (written < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (g_atomic_write_hook && !hooked && written >= bytes.size() / 2) {
+      hooked = true;
+      g_atomic_write_hook(temporary);
+    }
+    // Two halves when a test hook waits between them; one write otherwise.
+    const size_t chunk = g_atomic_write_hook && !hooked ? bytes.size() / 2 - written : bytes.size() - written;
+    const ssize_t n = ::write(fd, bytes.data() + written, chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const std::string reason = std::strerror(errno);

@@ -29,4 +29,11 @@ TensorFile load_safetensors(const std::string& path);
 // Writes `bytes` to `path` atomically (temporary file + fsync + rename).
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
+// For tests only: called by write_file_atomically once half of the bytes are
+// in the temporary file, with its path, so a test can interrupt a write at a
+// known point (e.g. SIGKILL it there) and prove the target stays whole.
+// Null, the default, in programs.
+using AtomicWriteHook = void (*)(const std::string& temporary_path);
+void set_atomic_write_hook(AtomicWriteHook hook);
+
 }  // namespace gaze

@@ -1,6 +1,7 @@
 // The cam-infer pipeline end to end on generated checkpoints and images.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "core/safetensors.h"
 #include "data/preprocess.h"
 #include "layers/model_file.h"
+#include "tests/skip.h"
 
 using namespace gaze;
 using namespace gaze::cam;
@@ -266,11 +268,12 @@ TEST_CASE("folders are expanded; --json, --report and --metrics", "[cam][infer]"
 }
 
 TEST_CASE("cam-infer on the shared Kaggle sample, when present", "[cam][infer][catdog]") {
-  const std::string root = "/work/shared/data/catdog/train";
-  if (!fs::exists(root + "/cat.1.jpg") || !fs::exists(root + "/dog.1.jpg")) {
-    WARN("shared catdog sample not found; skipped");
-    return;
-  }
+  // ../shared next to the checkout (or $GAZE_CATDOG_DIR), never one machine's absolute path.
+  const char* from_env = std::getenv("GAZE_CATDOG_DIR");
+  const std::string root =
+      from_env && *from_env ? from_env : std::string(GAZE_SOURCE_DIR) + "/../shared/data/catdog/train";
+  if (!fs::exists(root + "/cat.1.jpg") || !fs::exists(root + "/dog.1.jpg"))
+    GAZE_SKIP("the shared Kaggle sample is not at " << root);
   Fixture f(3, 32);
   InferOptions options = f.options({root + "/cat.1.jpg", root + "/dog.1.jpg"});
   options.bbox = true;

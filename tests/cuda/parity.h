@@ -49,7 +49,7 @@ inline bool gpus_expected() {
       FAIL("GAZE_EXPECT_GPU=1 but " << ::gaze::cuda_device_count() << " GPU(s) visible, " << (count)    \
                                     << " needed");                                                     \
     if (!enough_gpus) {                                                                                 \
-      WARN("no GPU: skipped");                                                                          \
+      WARN("[skipped] no GPU: skipped");                                                                \
       return;                                                                                           \
     }                                                                                                   \
   } while (0)

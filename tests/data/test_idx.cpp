@@ -8,6 +8,7 @@
 #include "data/dataset.h"
 #include "data/idx_file.h"
 #include "data/loader.h"
+#include "tests/skip.h"
 #include "test_images.h"
 
 using namespace gaze::data;
@@ -104,8 +105,7 @@ TEST_CASE("IDX errors name the file and what was expected", "[data][idx]") {
 TEST_CASE("Debian's Fashion-MNIST loads with 6000 train / 1000 test images per class", "[data][idx]") {
   const std::string folder = GAZE_FASHION_MNIST_DIR;
   if (!std::filesystem::exists(folder + "/train-images-idx3-ubyte.gz")) {
-    WARN("skipped: " << folder << " is absent (apt install dataset-fashion-mnist)");
-    return;
+    GAZE_SKIP(folder << " is absent (apt install dataset-fashion-mnist)");
   }
   DataConfig config;
   config.root = folder;

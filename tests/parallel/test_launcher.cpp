@@ -1,7 +1,6 @@
 // The single-machine launcher: device lists, worker identities through the
 // environment, and run_workers ending every worker when one fails.
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cstdlib>
 
 #include "train/launcher.h"
@@ -20,10 +19,6 @@ std::vector<WorkerProcess> workers(int count) {
 }
 
 std::vector<std::string> shell(const std::string& script) { return {"/bin/sh", "-c", script}; }
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
 
 }  // namespace
 
@@ -110,21 +105,20 @@ TEST_CASE("run_workers starts every worker with its own identity", "[parallel][l
   CHECK(run_workers(shell("exit 130"), workers(2)) == 130);
 }
 
+// Without the kill after the grace period this case would hang: CTest's
+// timeout (tests/parallel/CMakeLists.txt) fails it then. No wall-clock
+// assertion: a loaded machine may be slow, which is not a bug.
 TEST_CASE("a failing worker ends the others within the grace period", "[parallel][launcher]") {
-  const auto start = std::chrono::steady_clock::now();
   // Rank 0 ignores SIGTERM, as a worker stuck in a collective may: it must be killed.
   REQUIRE_THROWS_WITH(
       run_workers(shell(R"(trap "" TERM; if [ "$GAZE_RANK" = 1 ]; then sleep 0.2; exit 3; fi; exec sleep 1000)"),
                   workers(3), 1.0),
       Catch::StartsWith("worker rank 1 (pid ") && Catch::Contains("exited with status 3") &&
           Catch::Contains("stopped the other 2 worker(s)"));
-  CHECK(seconds_since(start) < 10);
 }
 
 TEST_CASE("a worker killed by a signal is reported by name", "[parallel][launcher]") {
-  const auto start = std::chrono::steady_clock::now();
   REQUIRE_THROWS_WITH(run_workers(shell(R"(if [ "$GAZE_RANK" = 0 ]; then kill -9 $$; fi; exec sleep 1000)"),
                                   workers(2), 1.0),
                       Catch::StartsWith("worker rank 0") && Catch::Contains("killed by signal 9"));
-  CHECK(seconds_since(start) < 10);
 }
