@@ -1,10 +1,14 @@
 // Replays files through a fuzz target without libFuzzer, so every build (GCC
 // included) can run the seed corpus and the saved crash inputs as tests:
 //   fuzz-replay-TARGET FILE_OR_FOLDER...
-// Folders are read one level deep, in name order, skipping dot files. A
-// crash, a sanitizer report or an uncaught exception fails the run (it
-// propagates out of main); so does finding no input at all, so that a test
-// pointed at the wrong or an empty folder cannot pass.
+// Folders are read one level deep, in name order, skipping dot files. Each
+// input runs in a child process, so one crash does not hide the next: a
+// crash, a sanitizer report or an uncaught exception in any of them fails
+// the run, after all have run. So does finding no input at all, so that a
+// test pointed at the wrong or an empty folder cannot pass.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -52,11 +56,34 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: no inputs found; expected at least one file\n", program.c_str());
     return 1;
   }
+  std::vector<std::string> failed;
   for (const fs::path& input : inputs) {
     std::printf("%s: %s\n", program.c_str(), input.string().c_str());
     std::fflush(stdout);
-    const std::vector<uint8_t> bytes = read_bytes(input);
-    LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+    const pid_t child = ::fork();
+    if (child < 0) {
+      std::perror("fork");
+      return 1;
+    }
+    if (child == 0) {
+      const std::vector<uint8_t> bytes = read_bytes(input);
+      LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+      std::fflush(stdout);
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      const std::string how = WIFSIGNALED(status) ? "signal " + std::to_string(WTERMSIG(status))
+                                                  : "exit status " + std::to_string(WEXITSTATUS(status));
+      std::printf("%s: FAILED (%s): %s\n", program.c_str(), how.c_str(), input.string().c_str());
+      failed.push_back(input.string());
+    }
+  }
+  if (!failed.empty()) {
+    std::printf("%s: %zu of %zu inputs failed:\n", program.c_str(), failed.size(), inputs.size());
+    for (const std::string& name : failed) std::printf("  %s\n", name.c_str());
+    return 1;
   }
   std::printf("%s: ran %zu inputs without a crash\n", program.c_str(), inputs.size());
   return 0;
