@@ -13,9 +13,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-asan
-if [[ ! -f $build/CMakeCache.txt ]]; then
-  cmake -S . -B $build -DGAZE_CUDA=OFF -DGAZE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
+# Warnings are not errors here: GCC's -Wmaybe-uninitialized gives false
+# positives in libstdc++'s <regex> once ASan instruments it, and the normal
+# build already enforces -Werror on the same code.
+cmake -S . -B $build -DGAZE_CUDA=OFF -DGAZE_SANITIZE=ON -DGAZE_WERROR=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build $build -j"$(nproc)" --target test_core test_layers test_data test_train gaze-fuzz-seeds \
   fuzz-replay-safetensors fuzz-replay-model_yaml fuzz-replay-config fuzz-replay-image fuzz-replay-npy
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
