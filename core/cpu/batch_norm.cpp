@@ -77,7 +77,10 @@ void batch_norm_train(const Tensor& x, const Tensor& gamma, const Tensor& beta, 
     const double centered_squares = std::max(0.0, squares - total * shifted_mean);
     const double var = centered_squares / count;
     const float inv_std = static_cast<float>(1.0 / std::sqrt(var + eps));
-    const auto [scale, offset] = train_affine(gamma.data()[c], beta.data()[c], static_cast<float>(mean), inv_std);
+    // Plain variables, not a structured binding: Clang 14 cannot use a
+    // binding inside the omp simd loop below.
+    const ChannelAffine channel = train_affine(gamma.data()[c], beta.data()[c], static_cast<float>(mean), inv_std);
+    const float scale = channel.scale, offset = channel.offset;
     for (int64_t n = 0; n < s.batch; ++n) {
       const float* in = x.data() + s.at(n, c);
       float* out = y.data() + s.at(n, c);

@@ -95,6 +95,19 @@ typedef float Vec __attribute__((vector_size(32)));
 typedef int Lanes __attribute__((vector_size(32)));
 constexpr int64_t kLanes = 8;
 
+// Lanes I... of the 16 lanes of a then b. GCC's __builtin_shuffle takes the
+// indices as a vector; Clang only has __builtin_shufflevector, which takes
+// them as constant arguments.
+template <int... I>
+inline Vec shuffle(Vec a, Vec b) {
+  static_assert(sizeof...(I) == kLanes);
+#if defined(__clang__)
+  return __builtin_shufflevector(a, b, I...);
+#else
+  return __builtin_shuffle(a, b, Lanes{I...});
+#endif
+}
+
 inline Vec load(const float* p) {
   Vec v;
   std::memcpy(&v, p, sizeof v);
@@ -107,29 +120,29 @@ inline void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
 // 8 consecutive 4-wide tiles).
 inline void deinterleave4(const float* p, Vec phase[4]) {
   const Vec a0 = load(p), a1 = load(p + 8), a2 = load(p + 16), a3 = load(p + 24);
-  const Lanes even = {0, 4, 8, 12, 1, 5, 9, 13}, odd = {2, 6, 10, 14, 3, 7, 11, 15};
-  const Lanes low = {0, 1, 2, 3, 8, 9, 10, 11}, high = {4, 5, 6, 7, 12, 13, 14, 15};
-  const Vec t0 = __builtin_shuffle(a0, a1, even), t1 = __builtin_shuffle(a0, a1, odd);
-  const Vec t2 = __builtin_shuffle(a2, a3, even), t3 = __builtin_shuffle(a2, a3, odd);
-  phase[0] = __builtin_shuffle(t0, t2, low);
-  phase[1] = __builtin_shuffle(t0, t2, high);
-  phase[2] = __builtin_shuffle(t1, t3, low);
-  phase[3] = __builtin_shuffle(t1, t3, high);
+  // t0 = columns 0 and 1 of tiles 0-3, t1 = columns 2 and 3; t2, t3 the same for tiles 4-7.
+  const Vec t0 = shuffle<0, 4, 8, 12, 1, 5, 9, 13>(a0, a1), t1 = shuffle<2, 6, 10, 14, 3, 7, 11, 15>(a0, a1);
+  const Vec t2 = shuffle<0, 4, 8, 12, 1, 5, 9, 13>(a2, a3), t3 = shuffle<2, 6, 10, 14, 3, 7, 11, 15>(a2, a3);
+  // Then column k of all 8 tiles: the low or high halves of one pair.
+  phase[0] = shuffle<0, 1, 2, 3, 8, 9, 10, 11>(t0, t2);
+  phase[1] = shuffle<4, 5, 6, 7, 12, 13, 14, 15>(t0, t2);
+  phase[2] = shuffle<0, 1, 2, 3, 8, 9, 10, 11>(t1, t3);
+  phase[3] = shuffle<4, 5, 6, 7, 12, 13, 14, 15>(t1, t3);
 }
 
 // The inverse: p[4 q + k] = phase[k][q].
 inline void interleave4(const Vec phase[4], float* p) {
-  const Lanes pair_low = {0, 8, 1, 9, 2, 10, 3, 11}, pair_high = {4, 12, 5, 13, 6, 14, 7, 15};
   // u0, u1 = phases 0 and 2 interleaved (low and high halves), v0, v1 =
-  // phases 1 and 3 interleaved, then the pairs merged.
-  const Vec u0 = __builtin_shuffle(phase[0], phase[2], pair_low), u1 = __builtin_shuffle(phase[0], phase[2], pair_high);
-  const Vec v0 = __builtin_shuffle(phase[1], phase[3], pair_low), v1 = __builtin_shuffle(phase[1], phase[3], pair_high);
+  // phases 1 and 3 interleaved, then the pairs merged the same way.
+  const Vec u0 = shuffle<0, 8, 1, 9, 2, 10, 3, 11>(phase[0], phase[2]);
+  const Vec u1 = shuffle<4, 12, 5, 13, 6, 14, 7, 15>(phase[0], phase[2]);
+  const Vec v0 = shuffle<0, 8, 1, 9, 2, 10, 3, 11>(phase[1], phase[3]);
+  const Vec v1 = shuffle<4, 12, 5, 13, 6, 14, 7, 15>(phase[1], phase[3]);
   // u0 = (p0[0] p2[0] p0[1] p2[1] ...), v0 = (p1[0] p3[0] ...): merge to p0 p1 p2 p3.
-  const Lanes merge_low = {0, 8, 1, 9, 2, 10, 3, 11}, merge_high = {4, 12, 5, 13, 6, 14, 7, 15};
-  store(p, __builtin_shuffle(u0, v0, merge_low));
-  store(p + 8, __builtin_shuffle(u0, v0, merge_high));
-  store(p + 16, __builtin_shuffle(u1, v1, merge_low));
-  store(p + 24, __builtin_shuffle(u1, v1, merge_high));
+  store(p, shuffle<0, 8, 1, 9, 2, 10, 3, 11>(u0, v0));
+  store(p + 8, shuffle<4, 12, 5, 13, 6, 14, 7, 15>(u0, v0));
+  store(p + 16, shuffle<0, 8, 1, 9, 2, 10, 3, 11>(u1, v1));
+  store(p + 24, shuffle<4, 12, 5, 13, 6, 14, 7, 15>(u1, v1));
 }
 
 inline void apply_g(const float k[3], float u[6]) {
@@ -248,8 +261,8 @@ void input_tiles(const float* row, int64_t length, int64_t stride, float* target
     deinterleave4(row + kTile * q, d);
     // Columns 4 and 5 are columns 0 and 1 of the next tile.
     const Vec next = load(row + kTile * (q + kLanes));
-    d[4] = __builtin_shuffle(d[0], next, Lanes{1, 2, 3, 4, 5, 6, 7, 8});
-    d[5] = __builtin_shuffle(d[1], next, Lanes{1, 2, 3, 4, 5, 6, 7, 9});
+    d[4] = shuffle<1, 2, 3, 4, 5, 6, 7, 8>(d[0], next);
+    d[5] = shuffle<1, 2, 3, 4, 5, 6, 7, 9>(d[1], next);
     apply_bt(d, r);
     for (int64_t k = 0; k < kPatch; ++k) store(target + k * stride + q, r[k]);
   }

@@ -106,7 +106,7 @@ TEST_CASE("run_workers starts every worker with its own identity", "[parallel][l
 }
 
 // Without the kill after the grace period this case would hang: CTest's
-// timeout (tests/parallel/CMakeLists.txt) fails it then. No wall-clock
+// timeout (gaze_discover_tests in tests/CMakeLists.txt) fails it then. No wall-clock
 // assertion: a loaded machine may be slow, which is not a bug.
 TEST_CASE("a failing worker ends the others within the grace period", "[parallel][launcher]") {
   // Rank 0 ignores SIGTERM, as a worker stuck in a collective may: it must be killed.
