@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "data/jpeg_guard.h"
 
 namespace gaze::data {
 namespace {
@@ -21,10 +22,15 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
+// Far above any photo; below what stb's int sizes hold.
+constexpr std::streamsize kMaxImageFileBytes = std::streamsize{1} << 30;
+
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   GAZE_CHECK(in, "cannot open image file '", path, "'");
   const std::streamsize size = in.tellg();
+  GAZE_CHECK(size <= kMaxImageFileBytes, "image file '", path, "' has ", size, " bytes; gaze reads images of at most ",
+             kMaxImageFileBytes);
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(std::max<std::streamsize>(size, 0)));
   in.seekg(0);
   GAZE_CHECK(in.read(reinterpret_cast<char*>(bytes.data()), size), "cannot read image file '",
@@ -53,6 +59,19 @@ ImageCheck check_image_file(const std::string& path, std::int64_t max_pixels) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return {{}, "unreadable: cannot open"};
   ImageHeader& h = check.header;
+  unsigned char magic[2] = {};
+  if (std::fread(magic, 1, 2, file.get()) == 2 && magic[0] == 0xFF && magic[1] == 0xD8) {
+    // stb's header parse builds the Huffman tables it meets: they are checked first (data/jpeg_guard.h).
+    std::vector<std::uint8_t> bytes;
+    try {
+      bytes = read_file_bytes(path);
+    } catch (const Error& e) {
+      return {{}, e.what()};
+    }
+    const std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
+    if (!problem.empty()) return {{}, problem};
+  }
+  std::rewind(file.get());
   if (!stbi_info_from_file(file.get(), &h.width, &h.height, &h.channels))
     return {{}, std::string("not a decodable image (") + stbi_failure_reason() + ")"};
   if (static_cast<std::int64_t>(h.width) * h.height > max_pixels)
@@ -66,6 +85,8 @@ Image decode_image_file(const std::string& path, int channels, std::int64_t max_
   GAZE_CHECK(bytes.size() <= static_cast<std::size_t>(INT32_MAX), "image file '", path,
              "' is larger than 2 GiB");
   const int length = static_cast<int>(bytes.size());
+  const std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
+  GAZE_CHECK(problem.empty(), "image file '", path, "': ", problem);
   int w = 0, h = 0, file_channels = 0;
   GAZE_CHECK(stbi_info_from_memory(bytes.data(), length, &w, &h, &file_channels),
              "image file '", path, "' is not a decodable image (", stbi_failure_reason(), ")");

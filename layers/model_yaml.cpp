@@ -118,6 +118,7 @@ nlohmann::json yaml_to_json(const YAML::Node& node, const std::string& file) {
 }
 
 std::string yaml_location(const YAML::Node& node, const std::string& file) {
+  if (!node.IsDefined()) return file;  // a missing key's node has no mark (Mark() would throw)
   const YAML::Mark mark = node.Mark();
   if (mark.line < 0) return file;
   return file + ":" + std::to_string(mark.line + 1);

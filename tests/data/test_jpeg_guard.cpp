@@ -1,0 +1,59 @@
+// The guard in front of Debian's stb_image 2.27 (data/jpeg_guard.h): a JPEG
+// whose Huffman table defines more than 256 codes made stb write past its
+// arrays; it is now refused before stb reads it.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <iterator>
+#include <fstream>
+#include <vector>
+
+#include "core/error.h"
+#include "data/image.h"
+#include "data/jpeg_guard.h"
+#include "test_images.h"
+
+using namespace gaze::data;
+using namespace gaze::data::testing;
+
+namespace {
+// SOI, one DHT segment whose 16 counts are all `count`, then EOI.
+std::vector<std::uint8_t> jpeg_with_table(std::uint8_t count) {
+  const std::size_t codes = 16u * count, length = 2 + 17 + codes;
+  std::vector<std::uint8_t> bytes(4 + 2 + 17 + codes + 2, 0x01);
+  const std::uint8_t head[] = {0xFF, 0xD8, 0xFF, 0xC4, static_cast<std::uint8_t>(length >> 8),
+                               static_cast<std::uint8_t>(length & 0xFF), 0x00};
+  std::copy(std::begin(head), std::end(head), bytes.begin());
+  std::fill_n(bytes.begin() + 7, 16, count);
+  bytes[bytes.size() - 2] = 0xFF;
+  bytes[bytes.size() - 1] = 0xD9;
+  return bytes;
+}
+}  // namespace
+
+TEST_CASE("a JPEG Huffman table with more than 256 codes is refused before stb sees it", "[data][image][hardening]") {
+  CHECK(jpeg_huffman_problem(jpeg_with_table(16).data(), jpeg_with_table(16).size()).empty());  // 256 codes
+  const std::vector<std::uint8_t> bad = jpeg_with_table(17);  // 272 codes
+  CHECK_THAT(jpeg_huffman_problem(bad.data(), bad.size()), Catch::Contains("272 codes"));
+  // Truncated or non-JPEG bytes are stb's to report, and never read past the end.
+  CHECK(jpeg_huffman_problem(bad.data(), 40).empty());
+  const std::uint8_t png[] = {0x89, 'P', 'N', 'G'};
+  CHECK(jpeg_huffman_problem(png, sizeof png).empty());
+
+  TempDir dir;
+  const std::string path = dir / "crafted.jpg";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bad.data()),
+                                              static_cast<std::streamsize>(bad.size()));
+  CHECK_THAT(check_image_file(path, 1'000'000).problem, Catch::Contains("Huffman"));
+  CHECK_THROWS_WITH(decode_image_file(path, 3, 1'000'000), Catch::Contains("crafted.jpg") && Catch::Contains("Huffman"));
+
+  // A real JPEG (baseline, as stb_image_write writes it) passes and decodes.
+  const std::string good = dir / "good.jpg";
+  write_jpg(good, pattern_image(16, 12, 3, 5));
+  std::ifstream in(good, std::ios::binary);
+  const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(jpeg_huffman_problem(bytes.data(), bytes.size()).empty());
+  CHECK(check_image_file(good, 1'000'000).problem.empty());
+  CHECK(decode_image_file(good, 3, 1'000'000).width == 16);
+}
