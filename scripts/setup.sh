@@ -12,6 +12,9 @@ packages=(
   libopenblas-openmp-dev zlib1g-dev
   libopenmpi-dev openmpi-bin
   dataset-fashion-mnist
+  # CI's second compiler and its sanitizer runtimes (scripts/test-sanitizers.sh);
+  # also what scripts/fuzz needs (libFuzzer is in libclang-rt).
+  clang libclang-rt-14-dev libomp-14-dev
 )
 
 missing=()
