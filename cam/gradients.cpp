@@ -152,11 +152,17 @@ std::vector<Map> smoothgrad_maps(Model& model, const Tensor& x, const std::vecto
                                  float sigma, uint64_t seed) {
   GAZE_CHECK(samples > 0, "smoothgrad: the number of samples must be positive, got ", samples);
   const std::vector<float> host = x.to_vector();
-  const auto [low, high] = std::minmax_element(host.begin(), host.end());
-  const float stddev = sigma * std::max(*high - *low, 1e-6f);
-  Rng rng(seed);
+  const size_t image_size = host.size() / static_cast<size_t>(x.dim(0));
   std::vector<Map> maps;
   for (int64_t n = 0; n < x.dim(0); ++n) {
+    // Each image's noise depends only on that image, the seed and the options,
+    // never on its index or the other images of the batch: its own value
+    // range sets the scale, and every image draws from a generator seeded
+    // afresh, so an image explained alone or in any batch gets the same map.
+    const auto first = host.begin() + static_cast<std::ptrdiff_t>(static_cast<size_t>(n) * image_size);
+    const auto [low, high] = std::minmax_element(first, first + static_cast<std::ptrdiff_t>(image_size));
+    const float stddev = sigma * std::max(*high - *low, 1e-6f);
+    Rng rng(seed);
     Shape shape = x.shape();
     shape[0] = samples;
     std::vector<float> noisy = detail::replicate_image(host, x.shape(), n, samples);

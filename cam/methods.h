@@ -41,7 +41,7 @@ struct MethodOptions {
   Method method = Method::cam;
   std::string layer;             // gradient/score methods; empty: default_target_layer
   int smoothgrad_samples = 16;
-  float smoothgrad_sigma = 0.15f;  // noise std as a fraction of the input's value range
+  float smoothgrad_sigma = 0.15f;  // noise std as a fraction of each image's own value range
   int integrated_gradients_steps = 32;
   int occlusion_window = 0;      // pixels; 0: a quarter of the shorter input side
   int occlusion_stride = 0;      // pixels; 0: half the window
