@@ -25,11 +25,11 @@ void Backend::batch_norm_relu_forward_train(const Tensor& x, const Tensor& gamma
 
 void Backend::batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor&,
                                        const Tensor& z, const Tensor& grad_z, const Tensor& saved_mean,
-                                       const Tensor& saved_inv_std, Tensor& grad_x, Tensor& grad_gamma,
-                                       Tensor& grad_beta) {
+                                       const Tensor& saved_inv_std, float eps, Tensor& grad_x,
+                                       Tensor& grad_gamma, Tensor& grad_beta) {
   Tensor grad_y = Tensor::empty(z.shape(), z.device());
   leaky_relu_backward(z, grad_z, 0.0f, grad_y);  // z > 0 exactly where y > 0
-  batch_norm_backward(x, gamma, grad_y, saved_mean, saved_inv_std, grad_x, grad_gamma, grad_beta);
+  batch_norm_backward(x, gamma, grad_y, saved_mean, saved_inv_std, eps, grad_x, grad_gamma, grad_beta);
 }
 
 void register_cuda_backend(Backend* backend) { g_cuda_backend = backend; }

@@ -89,9 +89,11 @@ class Backend {
   virtual void batch_norm_forward_eval(const Tensor& x, const Tensor& gamma,
                                        const Tensor& beta, const Tensor& running_mean,
                                        const Tensor& running_var, float eps, Tensor& y) = 0;
+  // `eps` is the forward's: backends that recompute from saved statistics
+  // (cuDNN requires the forward's value) get the layer's own, never a default.
   virtual void batch_norm_backward(const Tensor& x, const Tensor& gamma,
                                    const Tensor& grad_y, const Tensor& saved_mean,
-                                   const Tensor& saved_inv_std, Tensor& grad_x,
+                                   const Tensor& saved_inv_std, float eps, Tensor& grad_x,
                                    Tensor& grad_gamma, Tensor& grad_beta) = 0;
   // Eval-mode backward (statistics are constants): grad_x = grad_y gamma inv_std.
   virtual void batch_norm_backward_eval(const Tensor& grad_y, const Tensor& gamma,
@@ -111,7 +113,7 @@ class Backend {
   // y recomputed from x and the saved statistics).
   virtual void batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                         const Tensor& z, const Tensor& grad_z,
-                                        const Tensor& saved_mean, const Tensor& saved_inv_std,
+                                        const Tensor& saved_mean, const Tensor& saved_inv_std, float eps,
                                         Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta);
 
   // ---- softmax family over dim 1 of [N, C] ----

@@ -34,8 +34,8 @@ void CudaBackend::batch_norm_forward_eval(const Tensor& x, const Tensor& gamma, 
 }
 
 void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
-                                      const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& grad_x,
-                                      Tensor& grad_gamma, Tensor& grad_beta) {
+                                      const Tensor& saved_mean, const Tensor& saved_inv_std, float eps,
+                                      Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta) {
   const char* op = "batch_norm_backward";
   DeviceContext& ctx = context_of(x, op);
   // cuDNN always writes all three gradients: unwanted ones go to scratch.
@@ -44,7 +44,7 @@ void CudaBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, cons
   DeviceBuffer scratch_gamma(grad_gamma.defined() ? 0 : channel_bytes, ctx.index, op);
   DeviceBuffer scratch_beta(grad_beta.defined() ? 0 : channel_bytes, ctx.index, op);
   cudnn::batch_norm_backward(ctx, norm_shape(x), x.data(), gamma.data(), grad_y.data(), saved_mean.data(),
-                             saved_inv_std.data(), grad_x.defined() ? grad_x.data() : scratch_x.as<float>(),
+                             saved_inv_std.data(), eps, grad_x.defined() ? grad_x.data() : scratch_x.as<float>(),
                              grad_gamma.defined() ? grad_gamma.data() : scratch_gamma.as<float>(),
                              grad_beta.defined() ? grad_beta.data() : scratch_beta.as<float>());
 }

@@ -54,7 +54,7 @@ class CudaBackend final : public Backend {
                                const Tensor& running_mean, const Tensor& running_var, float eps,
                                Tensor& y) override;
   void batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
-                           const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& grad_x,
+                           const Tensor& saved_mean, const Tensor& saved_inv_std, float eps, Tensor& grad_x,
                            Tensor& grad_gamma, Tensor& grad_beta) override;
   void batch_norm_backward_eval(const Tensor& grad_y, const Tensor& gamma,
                                 const Tensor& running_var, float eps, const Tensor& x,

@@ -358,18 +358,16 @@ void batch_norm_eval(DeviceContext& ctx, const NormShape& s, const float* x, con
 }
 
 void batch_norm_backward(DeviceContext& ctx, const NormShape& s, const float* x, const float* gamma,
-                         const float* grad_y, const float* saved_mean, const float* saved_inv_std,
+                         const float* grad_y, const float* saved_mean, const float* saved_inv_std, float eps,
                          float* grad_x, float* grad_gamma, float* grad_beta) {
   const char* op = "batch_norm_backward";
   TensorDescriptor data(s.n, s.c, s.h, s.w, op), channel(1, s.c, 1, 1, op);
-  // With the saved mean and inverse std passed, cuDNN uses them instead of
-  // recomputing the statistics, so epsilon (which Backend::batch_norm_backward
-  // does not receive) does not enter; 1e-5 is the layers' default anyway.
-  constexpr double kSavedStatisticsEps = 1e-5;
+  // cuDNN asks for the forward's epsilon in backward too (its documentation:
+  // "the same epsilon value should be used in forward and backward").
   GAZE_CUDA_CHECK(cudnnBatchNormalizationBackward(ctx.cudnn, CUDNN_BATCHNORM_SPATIAL, &kOne, &kZero, &kOne,
                                                   &kZero, data.get(), x, data.get(), grad_y, data.get(), grad_x,
                                                   channel.get(), gamma, grad_gamma, grad_beta,
-                                                  kSavedStatisticsEps, saved_mean, saved_inv_std),
+                                                  static_cast<double>(eps), saved_mean, saved_inv_std),
                   op);
 }
 

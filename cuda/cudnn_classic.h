@@ -36,7 +36,7 @@ void batch_norm_eval(DeviceContext& ctx, const NormShape& s, const float* x, con
                      float* y);
 // All three outputs are required (the backend passes scratch for unwanted ones).
 void batch_norm_backward(DeviceContext& ctx, const NormShape& s, const float* x, const float* gamma,
-                         const float* grad_y, const float* saved_mean, const float* saved_inv_std,
+                         const float* grad_y, const float* saved_mean, const float* saved_inv_std, float eps,
                          float* grad_x, float* grad_gamma, float* grad_beta);
 
 }  // namespace gaze::cuda::cudnn

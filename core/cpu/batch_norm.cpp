@@ -191,8 +191,9 @@ void batch_norm_train_backward(const Tensor& x, const Tensor& gamma, const Tenso
 
 }  // namespace
 
+// The CPU kernels work from the saved inverse std, which already holds eps.
 void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
-                                     const Tensor& saved_mean, const Tensor& saved_inv_std,
+                                     const Tensor& saved_mean, const Tensor& saved_inv_std, float,
                                      Tensor& grad_x, Tensor& grad_gamma, Tensor& grad_beta) {
   batch_norm_train_backward<false>(x, gamma, Tensor(), grad_y, saved_mean, saved_inv_std, grad_x,
                                    grad_gamma, grad_beta);
@@ -200,7 +201,7 @@ void CpuBackend::batch_norm_backward(const Tensor& x, const Tensor& gamma, const
 
 void CpuBackend::batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                           const Tensor&, const Tensor& grad_z, const Tensor& saved_mean,
-                                          const Tensor& saved_inv_std, Tensor& grad_x, Tensor& grad_gamma,
+                                          const Tensor& saved_inv_std, float, Tensor& grad_x, Tensor& grad_gamma,
                                           Tensor& grad_beta) {
   batch_norm_train_backward<true>(x, gamma, beta, grad_z, saved_mean, saved_inv_std, grad_x, grad_gamma,
                                   grad_beta);

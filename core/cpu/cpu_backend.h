@@ -48,7 +48,7 @@ class CpuBackend final : public Backend {
                                const Tensor& running_mean, const Tensor& running_var, float eps,
                                Tensor& y) override;
   void batch_norm_backward(const Tensor& x, const Tensor& gamma, const Tensor& grad_y,
-                           const Tensor& saved_mean, const Tensor& saved_inv_std, Tensor& grad_x,
+                           const Tensor& saved_mean, const Tensor& saved_inv_std, float eps, Tensor& grad_x,
                            Tensor& grad_gamma, Tensor& grad_beta) override;
   void batch_norm_relu_forward_train(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                      float momentum, float eps, Tensor& running_mean,
@@ -56,7 +56,7 @@ class CpuBackend final : public Backend {
                                      Tensor& saved_inv_std) override;
   void batch_norm_relu_backward(const Tensor& x, const Tensor& gamma, const Tensor& beta,
                                 const Tensor& z, const Tensor& grad_z, const Tensor& saved_mean,
-                                const Tensor& saved_inv_std, Tensor& grad_x, Tensor& grad_gamma,
+                                const Tensor& saved_inv_std, float eps, Tensor& grad_x, Tensor& grad_gamma,
                                 Tensor& grad_beta) override;
   void batch_norm_backward_eval(const Tensor& grad_y, const Tensor& gamma,
                                 const Tensor& running_var, float eps, const Tensor& x,

@@ -44,11 +44,11 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& gamma_in, const Tensor& beta
     backend(x).batch_norm_forward_train(x, gamma, beta, momentum, eps, running_mean, running_var, y,
                                         saved_mean, saved_inv_std);
     return record(op, y, {x_in, gamma_in, beta_in},
-                  [x, gamma, saved_mean, saved_inv_std, gx, gg, gb](const Tensor& grad_y) {
+                  [x, gamma, saved_mean, saved_inv_std, eps, gx, gg, gb](const Tensor& grad_y) {
                     Tensor grad_x = grad_buffer(x, gx), grad_gamma = grad_buffer(gamma, gg),
                            grad_beta = grad_buffer(gamma, gb);
                     backend(x).batch_norm_backward(x, gamma, grad_y.contiguous(), saved_mean,
-                                                   saved_inv_std, grad_x, grad_gamma, grad_beta);
+                                                   saved_inv_std, eps, grad_x, grad_gamma, grad_beta);
                     return std::vector<Tensor>{grad_x, grad_gamma, grad_beta};
                   });
   }
@@ -83,11 +83,11 @@ Tensor batch_norm_relu(const Tensor& x_in, const Tensor& gamma_in, const Tensor&
   // z is saved detached, like ReLU's output: the next layer keeps it anyway.
   const Tensor saved_z = z.detach();
   return record(op, z, {x_in, gamma_in, beta_in},
-                [x, gamma, beta, saved_z, saved_mean, saved_inv_std, gx, gg, gb](const Tensor& grad_z) {
+                [x, gamma, beta, saved_z, saved_mean, saved_inv_std, eps, gx, gg, gb](const Tensor& grad_z) {
                   Tensor grad_x = grad_buffer(x, gx), grad_gamma = grad_buffer(gamma, gg),
                          grad_beta = grad_buffer(gamma, gb);
                   backend(x).batch_norm_relu_backward(x, gamma, beta, saved_z, grad_z.contiguous(), saved_mean,
-                                                      saved_inv_std, grad_x, grad_gamma, grad_beta);
+                                                      saved_inv_std, eps, grad_x, grad_gamma, grad_beta);
                   return std::vector<Tensor>{grad_x, grad_gamma, grad_beta};
                 });
 }
