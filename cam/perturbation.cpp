@@ -56,12 +56,15 @@ std::vector<Map> scorecam_maps(Model& model, const Tensor& x, const std::vector<
   std::vector<Map> maps;
   for (int64_t n = 0; n < x.dim(0); ++n) {
     // Each channel, upsampled and min-max scaled to [0, 1], masks the image.
+    // The scaling reads the upsampled map's own range (as the Score-CAM
+    // authors' code and pytorch-grad-cam do): bilinear sampling need not hit
+    // the activation's extremes, so its range would leave the mask short of 0 or 1.
     std::vector<float> masked = detail::replicate_image(host, x.shape(), n, channels);
     for (int64_t k = 0; k < channels; ++k) {
       Map activation(h, w);
       std::copy_n(features.begin() + (n * channels + k) * plane, plane, activation.values.begin());
-      const float low = activation.min(), high = activation.max();
       Map mask = resize_bilinear(activation, height, width);
+      const float low = mask.min(), high = mask.max();
       for (float& m : mask.values) m = high > low ? (m - low) / (high - low) : 0.0f;
       float* image = masked.data() + k * size;
       for (int64_t c = 0; c < x.dim(1); ++c)
