@@ -11,11 +11,12 @@
 
 namespace gaze::data {
 
-// Walks the JPEG's segments (through the entropy-coded data of every scan,
-// since progressive files define tables between scans) and returns a
-// description of the first Huffman table with more than 256 codes, or an
-// empty string. Bytes that are not a JPEG, or that end early, give "" too:
-// stb rejects those itself. Linear in `size`, reads nothing outside it.
+// Walks the JPEG's segments as stb's decoder does (skipping junk between
+// segments, reading zeros past the end of a short file, through the
+// entropy-coded data of every scan, since progressive files define tables
+// between scans) and returns a description of the first Huffman table with
+// more than 256 codes, or an empty string. Bytes that are not a JPEG give ""
+// too: stb rejects those itself. Linear in `size`, reads nothing outside it.
 std::string jpeg_huffman_problem(const std::uint8_t* bytes, std::size_t size);
 
 }  // namespace gaze::data
