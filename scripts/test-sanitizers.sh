@@ -10,7 +10,7 @@
 #   core   test_core: tensors, safetensors, ops and kernels
 #   layers test_layers: layers, the Model graph, its JSON and YAML descriptions
 #   data   test_data: image decoding, datasets, IDX files, the cache, the loader
-#   train  test_train and test_hardening: configs, checkpoints, resume, evaluate,
+#   train  test_train, test_hardening, test_optimizer: configs, checkpoints, resume, evaluate,
 #          crafted checkpoints and configs
 #   cam    test_cam: CAM and the attribution methods, cam-infer
 #   parallel test_parallel: the parameter arena and the launcher (no MPI)
@@ -24,7 +24,7 @@ build=build-asan
 # _Complex under -Wpedantic); the GCC build enforces -Werror on the same code.
 CC=clang CXX=clang++ cmake -S . -B $build -DGAZE_CUDA=OFF -DGAZE_SANITIZE=ON -DGAZE_WERROR=OFF -DGAZE_NATIVE=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build $build -j"$(nproc)" --target test_core test_layers test_data test_train test_hardening test_cam \
+cmake --build $build -j"$(nproc)" --target test_core test_layers test_data test_train test_hardening test_optimizer test_cam \
   test_parallel gaze-fuzz-seeds \
   fuzz-replay-safetensors fuzz-replay-model_yaml fuzz-replay-config fuzz-replay-image fuzz-replay-npy
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
