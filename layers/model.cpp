@@ -71,6 +71,20 @@ Model::Model(const Shape& input_shape, std::vector<LayerSpec> specs, uint64_t se
     inputs_.push_back(inputs);
     output_shapes_.push_back(out);
   }
+  // The activations of one image must fit too, or the first forward pass
+  // would fail (or be killed) far from the config line that caused it.
+  const int64_t activations = activation_bytes_per_sample();
+  static const int64_t memory = physical_memory_bytes();
+  GAZE_CHECK(activations <= memory, "model: the layers' outputs for a single image need ",
+             format_bytes(activations), " but this machine has ", format_bytes(memory),
+             " of memory (check kernel, stride, padding and filters)");
+}
+
+int64_t Model::activation_bytes_per_sample() const {
+  int64_t bytes = 0;
+  for (const Shape& shape : output_shapes_)
+    bytes = checked_add(bytes, checked_multiply(numel(shape), sizeof(float), "activation size"), "activation size");
+  return bytes;
 }
 
 Model Model::from_json(const nlohmann::json& description, uint64_t seed) {

@@ -68,6 +68,11 @@ class Model {
   NamedTensors named_buffers() const;
   NamedTensors named_state() const;  // parameters then buffers: what a checkpoint stores
   int64_t parameter_count() const;
+  // Bytes of all layers' outputs for one image: the forward pass's
+  // activation memory per sample (training keeps about this much per image
+  // for backward). The constructor refuses a model whose value exceeds the
+  // machine's memory.
+  int64_t activation_bytes_per_sample() const;
   // Copies values into the model's tensors; every name must be present with
   // the right shape. `source` names the origin (a file) in error messages.
   void load_state(const TensorFile& file, const std::string& source);

@@ -224,6 +224,12 @@ TEST_CASE("a model too large for memory fails before allocating, saying what it 
                                  "  - {type: dense, name: fc, units: 100000}\n"),
                       "flat.yaml"),
       Catch::Contains("fc") && Catch::Contains("TiB"));
+  // Few parameters, astronomical activations (found by the model_yaml fuzz target).
+  CHECK_THROWS_WITH(model_from_yaml(YAML::Load("input: [1, 4, 4]\nlayers:\n"
+                                               "  - {type: conv, filters: 5, kernel: 3, padding: 66666661}\n"
+                                               "  - {type: gap}\n"),
+                                    "pad.yaml"),
+                    Catch::Contains("for a single image need") && Catch::Contains("PiB"));
 }
 
 TEST_CASE("absurd resume positions are rejected before the loop", "[hardening][resume]") {
