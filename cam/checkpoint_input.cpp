@@ -8,7 +8,9 @@
 namespace gaze::cam {
 
 InferenceCheckpoint load_inference_checkpoint(const std::string& path, const ModelFileOptions& options) {
-  GAZE_CHECK(std::filesystem::is_regular_file(path), "checkpoint '", path, "' does not exist or is not a file");
+  std::error_code error;
+  GAZE_CHECK(std::filesystem::is_regular_file(path, error), "checkpoint '", path, "' does not exist or is not a file",
+             error ? " (" + error.message() + ")" : "");
   LoadedModel loaded = load_model_file(path, options);
   CheckpointMetadata meta = read_checkpoint_metadata(loaded.info, loaded.model, path);
   const InputSpec& in = meta.input;

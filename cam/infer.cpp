@@ -82,7 +82,7 @@ class CamInferRun {
                options.box_threshold);
     std::error_code error;
     fs::create_directories(options.out_dir, error);
-    GAZE_CHECK(!error && fs::is_directory(options.out_dir), "cannot create the output folder '", options.out_dir,
+    GAZE_CHECK(!error && fs::is_directory(options.out_dir, error), "cannot create the output folder '", options.out_dir,
                "': ", error ? error.message() : "a file of that name exists");
   }
 

@@ -15,7 +15,8 @@ const char* split_prefix(const std::string& split) { return split == "test" ? "t
 
 std::string find_with_optional_gz(const fs::path& folder, const std::string& name) {
   for (const std::string& candidate : {name, name + ".gz"}) {
-    if (fs::is_regular_file(folder / candidate)) return (folder / candidate).string();
+    std::error_code error;  // a path too long or unreadable is "not found", not an exception
+    if (fs::is_regular_file(folder / candidate, error)) return (folder / candidate).string();
   }
   return {};
 }

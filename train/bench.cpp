@@ -49,7 +49,9 @@ double peak_rss_mib() {
 }
 
 Model load_model(const BenchOptions& o) {
-  GAZE_CHECK(std::filesystem::is_regular_file(o.config), "config '", o.config, "' does not exist or is not a file");
+  std::error_code error;
+  GAZE_CHECK(std::filesystem::is_regular_file(o.config, error), "config '", o.config,
+             "' does not exist or is not a file");
   YAML::Node root;
   try {
     root = YAML::LoadFile(o.config);

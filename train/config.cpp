@@ -10,10 +10,18 @@ namespace gaze::train {
 
 namespace {
 
+// Error-code forms throughout: a path from a config may be too long for the
+// file system or unreadable, which the throwing forms report as exceptions.
+void require_folder(ConfigReader& section, const std::string& key, const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error))
+    section.fail(key, "folder '" + path + "' does not exist" + (error ? " (" + error.message() + ")" : ""));
+}
+
 void read_data(ConfigReader data, TrainConfig& config) {
   data::DataConfig& d = config.data;
   d.root = data.required_text("root");
-  if (!std::filesystem::exists(d.root)) data.fail("root", "folder '" + d.root + "' does not exist");
+  require_folder(data, "root", d.root);
   try {
     d.layout = data::parse_layout(data.text("layout", "auto"));
     d.resize = data::parse_resize_policy(data.text("resize", "stretch"));
@@ -23,8 +31,7 @@ void read_data(ConfigReader data, TrainConfig& config) {
   d.idx_split = data.text("idx_split", "train");
   config.val_root = data.text("val_root", "");
   config.val_idx_split = data.text("val_idx_split", "test");
-  if (!config.val_root.empty() && !std::filesystem::exists(config.val_root))
-    data.fail("val_root", "folder '" + config.val_root + "' does not exist");
+  if (!config.val_root.empty()) require_folder(data, "val_root", config.val_root);
   const std::vector<double> mean = data.numbers("mean", {0.5, 0.5, 0.5});
   const std::vector<double> stddev = data.numbers("std", {0.5, 0.5, 0.5});
   for (size_t c = 0; c < 3; ++c) {
@@ -120,10 +127,13 @@ TrainConfig read_config(const YAML::Node& root, const std::string& path, std::sh
 }  // namespace
 
 TrainConfig load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  GAZE_CHECK(std::filesystem::is_regular_file(path), "config file '", path, "' does not exist or is not a file");
+  std::error_code error;
+  GAZE_CHECK(std::filesystem::is_regular_file(path, error), "config file '", path, "' does not exist or is not a file",
+             error ? " (" + error.message() + ")" : "");
   constexpr uintmax_t kMaxConfigBytes = 16u << 20;
-  GAZE_CHECK(std::filesystem::file_size(path) <= kMaxConfigBytes, "config file '", path, "' has ",
-             std::filesystem::file_size(path), " bytes; a config is at most ", kMaxConfigBytes);
+  const uintmax_t size = std::filesystem::file_size(path, error);
+  GAZE_CHECK(!error && size <= kMaxConfigBytes, "config file '", path, "' has ", size,
+             " bytes; a config is at most ", kMaxConfigBytes);
   try {
     YAML::Node root;
     try {

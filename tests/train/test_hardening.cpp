@@ -207,6 +207,12 @@ TEST_CASE("out-of-range numbers, aliases and duplicates in configs are clear err
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.optimizer=" + std::string(1 << 20, 'x')}),
                     Catch::Contains("expected sgd, adam or adamw"));
 
+  // A name too long for the file system: an error naming the key, not a filesystem_error (fuzz finding).
+  CHECK_THROWS_WITH(load_config(kTiny, {"data.root=/" + std::string(5000, 'r')}),
+                    Catch::Contains("data.root") && Catch::Contains("does not exist") &&
+                        Catch::Contains("too long"));
+  CHECK_THROWS_WITH(load_config("/" + std::string(5000, 'c') + ".yaml"), Catch::Contains("does not exist"));
+
   const fs::path twice = write_text("twice.yaml", "data:\n  root: " + halves_task().string() +
                                                       "\ntrain:\n  epochs: 2\nmodel: {}\ntrain:\n  epochs: 9\n");
   CHECK_THROWS_WITH(load_config(twice.string()), Catch::Contains("twice.yaml:6") && Catch::Contains("'train' appears twice"));
