@@ -59,9 +59,11 @@ ImageCheck check_image_file(const std::string& path, std::int64_t max_pixels) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!file) return {{}, "unreadable: cannot open"};
   ImageHeader& h = check.header;
-  unsigned char magic[2] = {};
-  if (std::fread(magic, 1, 2, file.get()) == 2 && magic[0] == 0xFF && magic[1] == 0xD8) {
-    // stb's header parse builds the Huffman tables it meets: they are checked first (data/jpeg_guard.h).
+  unsigned char first = 0;
+  if (std::fread(&first, 1, 1, file.get()) == 1 && first == 0xFF) {
+    // Maybe a JPEG (stb accepts fill bytes before the start marker too):
+    // stb's header parse builds the Huffman tables it meets, so they are
+    // checked first (data/jpeg_guard.h).
     std::vector<std::uint8_t> bytes;
     try {
       bytes = read_file_bytes(path);

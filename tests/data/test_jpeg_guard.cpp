@@ -45,6 +45,10 @@ TEST_CASE("a JPEG Huffman table with more than 256 codes is refused before stb s
   std::vector<std::uint8_t> junk{0xFF, 0xD8, 0x05, 0x0A, 0x00, 0xC0};
   junk.insert(junk.end(), bad.begin() + 2, bad.end());
   CHECK_THAT(jpeg_huffman_problem(junk.data(), junk.size()), Catch::Contains("272 codes"));
+  // So are fill bytes before the start marker, which stb accepts (fuzz finding).
+  std::vector<std::uint8_t> filled{0xFF};
+  filled.insert(filled.end(), bad.begin(), bad.end());
+  CHECK_THAT(jpeg_huffman_problem(filled.data(), filled.size()), Catch::Contains("272 codes"));
   const std::uint8_t png[] = {0x89, 'P', 'N', 'G'};
   CHECK(jpeg_huffman_problem(png, sizeof png).empty());
 
@@ -54,6 +58,10 @@ TEST_CASE("a JPEG Huffman table with more than 256 codes is refused before stb s
                                               static_cast<std::streamsize>(bad.size()));
   CHECK_THAT(check_image_file(path, 1'000'000).problem, Catch::Contains("Huffman"));
   CHECK_THROWS_WITH(decode_image_file(path, 3, 1'000'000), Catch::Contains("crafted.jpg") && Catch::Contains("Huffman"));
+  const std::string filled_path = dir / "filled.jpg";
+  std::ofstream(filled_path, std::ios::binary).write(reinterpret_cast<const char*>(filled.data()),
+                                                     static_cast<std::streamsize>(filled.size()));
+  CHECK_THAT(check_image_file(filled_path, 1'000'000).problem, Catch::Contains("Huffman"));
 
   // A real JPEG (baseline, as stb_image_write writes it) passes and decodes.
   const std::string good = dir / "good.jpg";
