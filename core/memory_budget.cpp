@@ -37,13 +37,15 @@ void check_allocation(const Shape& shape, Device device) {
     GAZE_CHECK(bytes <= physical, "a tensor of shape ", to_string(shape), " needs ", format_bytes(bytes),
                " but this machine has ", format_bytes(physical), " of memory");
   }
-  if (AllocationBudget* budget = t_budget) {
+  // Every enclosing budget is charged, so an outer limit (a caller's, a
+  // fuzzer's) holds even while an inner one (Model's) is active.
+  for (AllocationBudget* budget = t_budget; budget; budget = budget->outer_) {
     const int64_t total = checked_add(budget->used_, bytes, "allocation budget");
     GAZE_CHECK(total <= budget->limit_, budget->what_, " need at least ", format_bytes(total), " (a tensor of shape ",
                to_string(shape), " alone takes ", format_bytes(bytes), ") but at most ", format_bytes(budget->limit_),
                " is available");
-    budget->used_ = total;
   }
+  for (AllocationBudget* budget = t_budget; budget; budget = budget->outer_) budget->used_ += bytes;
 }
 
 AllocationBudget::AllocationBudget(int64_t bytes, std::string what)

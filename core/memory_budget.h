@@ -21,6 +21,7 @@ void check_allocation(const Shape& shape, Device device);
 
 // While alive, every tensor allocated on this thread is charged against
 // `bytes`; exceeding it throws, naming `what` and the total needed so far.
+// Budgets nest: an allocation must fit every enclosing budget.
 // Model construction uses one so that a model whose parameters cannot fit
 // fails before most of them are allocated.
 class AllocationBudget {

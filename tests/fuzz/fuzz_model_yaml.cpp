@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "layers/model.h"
 #include "layers/model_yaml.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -20,6 +21,7 @@ constexpr int64_t kMaxForwardValues = 1 << 14;
 // Models that build may still need gigabytes per image (padding: 10^7):
 // the constructor only refuses what exceeds the machine's memory.
 constexpr int64_t kMaxForwardActivationBytes = 64 << 20;
+constexpr int64_t kMaxModelBytes = 256 << 20;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -34,6 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const YAML::Node& const_root = root;
   std::optional<gaze::Model> model;
   try {
+    // Models of gigabytes are valid (the constructor refuses only what exceeds
+    // the machine's memory) but would exceed the fuzzer's RSS limit.
+    const gaze::AllocationBudget budget(kMaxModelBytes, "fuzz: the model's tensors");
     model.emplace(gaze::model_from_yaml(const_root["model"], "fuzz.yaml"));
   } catch (const gaze::Error&) {
     return 0;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "core/core.h"
+#include "core/memory_budget.h"
 #include "core/program.h"
 #include "layers/checkpoint_metadata.h"
 #include "layers/model_file.h"
@@ -230,6 +231,13 @@ TEST_CASE("a model too large for memory fails before allocating, saying what it 
                                  "  - {type: dense, name: fc, units: 100000}\n"),
                       "flat.yaml"),
       Catch::Contains("fc") && Catch::Contains("TiB"));
+  // Budgets nest: a caller's limit holds inside the model's own budget.
+  {
+    const AllocationBudget budget(1 << 20, "the caller's tensors");
+    CHECK_THROWS_WITH(model_from_yaml(YAML::Load("input: [4]\nlayers:\n  - {type: dense, units: 100000}\n"), "d.yaml"),
+                      Catch::Contains("the caller's tensors") && Catch::Contains("1.0 MiB"));
+    CHECK(budget.used() <= 1 << 20);
+  }
   // Few parameters, astronomical activations (found by the model_yaml fuzz target).
   CHECK_THROWS_WITH(model_from_yaml(YAML::Load("input: [1, 4, 4]\nlayers:\n"
                                                "  - {type: conv, filters: 5, kernel: 3, padding: 66666661}\n"
