@@ -76,6 +76,8 @@ ImageCheck check_image_file(const std::string& path, std::int64_t max_pixels) {
   std::rewind(file.get());
   if (!stbi_info_from_file(file.get(), &h.width, &h.height, &h.channels))
     return {{}, std::string("not a decodable image (") + stbi_failure_reason() + ")"};
+  if (h.width <= 0 || h.height <= 0)
+    return {{}, "an image of " + std::to_string(h.width) + "x" + std::to_string(h.height) + " pixels has nothing to decode"};
   if (static_cast<std::int64_t>(h.width) * h.height > max_pixels)
     check.problem = oversized_problem(h.width, h.height, max_pixels);
   return check;
@@ -92,6 +94,7 @@ Image decode_image_file(const std::string& path, int channels, std::int64_t max_
   int w = 0, h = 0, file_channels = 0;
   GAZE_CHECK(stbi_info_from_memory(bytes.data(), length, &w, &h, &file_channels),
              "image file '", path, "' is not a decodable image (", stbi_failure_reason(), ")");
+  GAZE_CHECK(w > 0 && h > 0, "image file '", path, "' declares ", w, "x", h, " pixels: nothing to decode");
   GAZE_CHECK(static_cast<std::int64_t>(w) * h <= max_pixels, "image file '", path, "': ",
              oversized_problem(w, h, max_pixels));
   std::unique_ptr<stbi_uc, void (*)(void*)> pixels(
@@ -99,6 +102,9 @@ Image decode_image_file(const std::string& path, int channels, std::int64_t max_
       &stbi_image_free);
   GAZE_CHECK(pixels, "image file '", path, "' failed to decode (", stbi_failure_reason(),
              "); truncated or corrupt?");
+  // The decoder reports the size again: it must still be a sane one.
+  GAZE_CHECK(w > 0 && h > 0 && static_cast<std::int64_t>(w) * h <= max_pixels, "image file '", path,
+             "' decoded to ", w, "x", h, " pixels; corrupt?");
   Image image(w, h, channels);
   std::copy_n(pixels.get(), image.pixels.size(), image.pixels.begin());
   return image;

@@ -32,7 +32,7 @@ std::vector<std::uint8_t> jpeg_with_table(std::uint8_t count) {
 }
 }  // namespace
 
-TEST_CASE("a JPEG Huffman table with more than 256 codes is refused before stb sees it", "[data][image][hardening]") {
+TEST_CASE("crafted JPEG tables and empty images are refused before stb or the loader use them", "[data][image][hardening]") {
   CHECK(jpeg_huffman_problem(jpeg_with_table(16).data(), jpeg_with_table(16).size()).empty());  // 256 codes
   const std::vector<std::uint8_t> bad = jpeg_with_table(17);  // 272 codes
   CHECK_THAT(jpeg_huffman_problem(bad.data(), bad.size()), Catch::Contains("272 codes"));
@@ -62,6 +62,14 @@ TEST_CASE("a JPEG Huffman table with more than 256 codes is refused before stb s
   std::ofstream(filled_path, std::ios::binary).write(reinterpret_cast<const char*>(filled.data()),
                                                      static_cast<std::streamsize>(filled.size()));
   CHECK_THAT(check_image_file(filled_path, 1'000'000).problem, Catch::Contains("Huffman"));
+
+  // A BMP declaring zero width: nothing to decode, not an empty image (fuzz finding).
+  const std::uint8_t bmp[] = {0x42, 0x4D, 0x5A, 0, 0, 0, 0, 0, 0, 0, 0x25, 0, 0, 0, 0x28, 0,
+                              0,    0,    0,    0, 0, 0, 3, 0, 3, 0, 1,    0, 1};
+  const std::string zero = dir / "zero.bmp";
+  std::ofstream(zero, std::ios::binary).write(reinterpret_cast<const char*>(bmp), sizeof bmp);
+  CHECK_FALSE(check_image_file(zero, 1'000'000).problem.empty());
+  CHECK_THROWS_AS(decode_image_file(zero, 3, 1'000'000), gaze::Error);
 
   // A real JPEG (baseline, as stb_image_write writes it) passes and decodes.
   const std::string good = dir / "good.jpg";
