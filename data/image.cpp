@@ -60,18 +60,18 @@ ImageCheck check_image_file(const std::string& path, std::int64_t max_pixels) {
   if (!file) return {{}, "unreadable: cannot open"};
   ImageHeader& h = check.header;
   unsigned char first = 0;
-  if (std::fread(&first, 1, 1, file.get()) == 1 && first == 0xFF) {
-    // Maybe a JPEG (stb accepts fill bytes before the start marker too):
-    // stb's header parse builds the Huffman tables it meets, so they are
-    // checked first (data/jpeg_guard.h).
+  if (std::fread(&first, 1, 1, file.get()) == 1 && (first == 0xFF || first == 0x89)) {
+    // Maybe a JPEG (stb accepts fill bytes before the start marker too) or
+    // a PNG: the guards of data/jpeg_guard.h run before stb reads it.
     std::vector<std::uint8_t> bytes;
     try {
       bytes = read_file_bytes(path);
     } catch (const Error& e) {
       return {{}, e.what()};
     }
-    const std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
-    if (!problem.empty()) return {{}, problem};
+    std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
+    if (problem.empty()) problem = png_chunk_problem(bytes.data(), bytes.size());
+    if (!problem.empty()) return {{}, "not a decodable image (" + problem + ")"};
   }
   std::rewind(file.get());
   if (!stbi_info_from_file(file.get(), &h.width, &h.height, &h.channels))
@@ -89,7 +89,8 @@ Image decode_image_file(const std::string& path, int channels, std::int64_t max_
   GAZE_CHECK(bytes.size() <= static_cast<std::size_t>(INT32_MAX), "image file '", path,
              "' is larger than 2 GiB");
   const int length = static_cast<int>(bytes.size());
-  const std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
+  std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
+  if (problem.empty()) problem = png_chunk_problem(bytes.data(), bytes.size());
   GAZE_CHECK(problem.empty(), "image file '", path, "': ", problem);
   int w = 0, h = 0, file_channels = 0;
   GAZE_CHECK(stbi_info_from_memory(bytes.data(), length, &w, &h, &file_channels),

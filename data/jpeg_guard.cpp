@@ -102,4 +102,23 @@ std::string jpeg_huffman_problem(const std::uint8_t* bytes, std::size_t size) {
   return "";
 }
 
+std::string png_chunk_problem(const std::uint8_t* bytes, std::size_t size) {
+  static const std::uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (size < 8 || !std::equal(kSignature, kSignature + 8, bytes)) return "";
+  std::size_t i = 8;
+  // Each chunk: 4-byte big-endian length, 4-byte type, data, 4-byte CRC.
+  while (i + 8 <= size) {
+    const std::uint64_t length = (std::uint64_t{bytes[i]} << 24) | (std::uint64_t{bytes[i + 1]} << 16) |
+                                 (std::uint64_t{bytes[i + 2]} << 8) | bytes[i + 3];
+    const std::string type(reinterpret_cast<const char*>(bytes + i + 4), 4);
+    const std::uint64_t left = size - (i + 8);
+    if (length > left)
+      return "corrupt PNG: chunk '" + type + "' claims " + std::to_string(length) + " bytes but the file has " +
+             std::to_string(left) + " left";
+    if (type == "IEND") return "";
+    i += 8 + length + 4;
+  }
+  return "";
+}
+
 }  // namespace gaze::data

@@ -19,4 +19,11 @@ namespace gaze::data {
 // too: stb rejects those itself. Linear in `size`, reads nothing outside it.
 std::string jpeg_huffman_problem(const std::uint8_t* bytes, std::size_t size);
 
+// stb_image 2.27 also grows its PNG data buffer to whatever length an IDAT
+// chunk claims before reading it, so a 300-byte file can make it allocate
+// gigabytes (found by the image fuzz target). Returns a description of the
+// first chunk that claims more bytes than the file holds, or "". Bytes that
+// are not a PNG give "".
+std::string png_chunk_problem(const std::uint8_t* bytes, std::size_t size);
+
 }  // namespace gaze::data

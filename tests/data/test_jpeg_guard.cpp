@@ -71,6 +71,17 @@ TEST_CASE("crafted JPEG tables and empty images are refused before stb or the lo
   CHECK_FALSE(check_image_file(zero, 1'000'000).problem.empty());
   CHECK_THROWS_AS(decode_image_file(zero, 3, 1'000'000), gaze::Error);
 
+  // A PNG whose data chunk claims 4 MiB in a tiny file: stb would grow
+  // its buffer to that size before reading (fuzz finding).
+  std::vector<std::uint8_t> bomb{0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+                                0,    0,   0,   4,   0,    0,    0,    4,    8, 2, 0, 0,  0,   0,   0,   0,
+                                0,    0,    0x40, 0,  0,   'I',  'D',  'A',  'T',  1, 2, 3};
+  CHECK_THAT(png_chunk_problem(bomb.data(), bomb.size()), Catch::Contains("'IDAT' claims 4194304 bytes"));
+  const std::string big = dir / "big.png";
+  std::ofstream(big, std::ios::binary).write(reinterpret_cast<const char*>(bomb.data()),
+                                             static_cast<std::streamsize>(bomb.size()));
+  CHECK_THROWS_WITH(decode_image_file(big, 3, 1'000'000), Catch::Contains("IDAT"));
+
   // A real JPEG (baseline, as stb_image_write writes it) passes and decodes.
   const std::string good = dir / "good.jpg";
   write_jpg(good, pattern_image(16, 12, 3, 5));
