@@ -60,17 +60,19 @@ ImageCheck check_image_file(const std::string& path, std::int64_t max_pixels) {
   if (!file) return {{}, "unreadable: cannot open"};
   ImageHeader& h = check.header;
   unsigned char first = 0;
-  if (std::fread(&first, 1, 1, file.get()) == 1 && (first == 0xFF || first == 0x89)) {
-    // Maybe a JPEG (stb accepts fill bytes before the start marker too) or
-    // a PNG: the guards of data/jpeg_guard.h run before stb reads it.
+  if (std::fread(&first, 1, 1, file.get()) == 1 && first == 0xFF) {
+    // Maybe a JPEG (stb accepts fill bytes before the start marker too):
+    // stb's header parse builds the Huffman tables it meets, so they are
+    // checked first (data/jpeg_guard.h). PNGs need no read here: stb's
+    // header parse stops before the data chunks whose lengths it trusts,
+    // and decode_image_file checks those.
     std::vector<std::uint8_t> bytes;
     try {
       bytes = read_file_bytes(path);
     } catch (const Error& e) {
       return {{}, e.what()};
     }
-    std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
-    if (problem.empty()) problem = png_chunk_problem(bytes.data(), bytes.size());
+    const std::string problem = jpeg_huffman_problem(bytes.data(), bytes.size());
     if (!problem.empty()) return {{}, "not a decodable image (" + problem + ")"};
   }
   std::rewind(file.get());
