@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   app.add_flag("--metrics", options.metrics,
                "Average Drop, Increase in Confidence, deletion/insertion AUC and the randomization sanity check");
   app.add_option("--batch", options.batch, "images per forward pass")->capture_default_str();
+  app.add_option("--device", options.device, "where the model and the method run: cpu, cuda or cuda:N")
+      ->capture_default_str();
   app.add_flag("--allow-nonfinite", options.allow_nonfinite,
                "load a checkpoint holding NaN/Inf values (debugging a diverged run)");
   app.add_option("inputs", options.inputs, "image files or folders")->required();

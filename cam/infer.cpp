@@ -59,6 +59,7 @@ class CamInferRun {
   CamInferRun(const InferOptions& options, std::ostream& out, std::ostream& err)
       : options_(options), out_(out), err_(err), checkpoint_(load_inference_checkpoint(options.checkpoint, {options.allow_nonfinite})) {
     Model& model = checkpoint_.model;
+    model.to(Device::parse(options.device));
     const Method method = options.method.method;
     if (method == Method::cam || method == Method::contrastive) find_cam_graph(model);
     layer_ = options.method.layer;

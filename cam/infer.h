@@ -25,6 +25,7 @@ struct InferOptions {
   bool metrics = false;
   double box_threshold = 0.2;
   int batch = 16;          // images per forward pass
+  std::string device = "cpu";  // cpu, cuda or cuda:N: where the model and every method run
   int sanity_images = 8;   // images the randomization sanity check uses (it re-runs the method per layer)
   bool allow_nonfinite = false;  // load a checkpoint holding NaN/Inf values (debugging)
   std::vector<std::string> inputs;

@@ -25,6 +25,14 @@ void accumulate(std::shared_ptr<TensorImpl>& grad, Tensor g) {
   backend_for(existing.device()).axpy(1.0f, g.contiguous(), existing);
 }
 
+void run_grad_final_hooks(TensorImpl& leaf) {
+  if (leaf.grad_final_hooks.empty()) return;
+  const Tensor grad = leaf.grad ? Tensor(leaf.grad) : Tensor();
+  // A copy: a hook may add or remove hooks.
+  const auto hooks = leaf.grad_final_hooks;
+  for (const auto& [id, hook] : hooks) hook(grad);
+}
+
 // Reverse topological order of the nodes reachable from `root` (root first).
 // Holds shared pointers: freeing a node's inputs during backward may drop the
 // last other reference to nodes that have yet to run.
@@ -90,13 +98,32 @@ void Tensor::backward() const {
   const Tensor seed = Tensor::full(shape(), 1.0f, device());
   if (!grad_fn()) {  // a leaf: its gradient with respect to itself is one
     accumulate(impl()->grad, seed);
+    run_grad_final_hooks(*impl());
     return;
   }
+  const std::vector<std::shared_ptr<Node>> order = reverse_topological(grad_fn());
+  // A hooked leaf's gradient is final once every node with an edge to it has
+  // run (or been skipped): count those edges, then count down.
+  std::unordered_map<TensorImpl*, size_t> edges_left;
+  for (const std::shared_ptr<Node>& node : order)
+    for (const Edge& input : node->inputs)
+      if (input.leaf && !input.leaf->grad_final_hooks.empty()) ++edges_left[input.leaf.get()];
+  auto edges_done = [&edges_left](const Node& node) {
+    if (edges_left.empty()) return;
+    for (const Edge& input : node.inputs) {
+      if (!input.leaf) continue;
+      const auto left = edges_left.find(input.leaf.get());
+      if (left != edges_left.end() && --left->second == 0) run_grad_final_hooks(*input.leaf);
+    }
+  };
   std::unordered_map<Node*, std::shared_ptr<TensorImpl>> pending;
   pending[grad_fn().get()] = seed.impl_ptr();
-  for (const std::shared_ptr<Node>& node : reverse_topological(grad_fn())) {
+  for (const std::shared_ptr<Node>& node : order) {
     auto found = pending.find(node.get());
-    if (found == pending.end()) continue;  // nothing flowed into this node
+    if (found == pending.end()) {  // nothing flowed into this node
+      edges_done(*node);
+      continue;
+    }
     const Tensor grad_output(found->second);
     pending.erase(found);
     if (auto out = node->output.lock(); out && out->retains_grad) accumulate(out->grad, grad_output);
@@ -116,6 +143,7 @@ void Tensor::backward() const {
         accumulate(input.leaf->grad, std::move(grads[i]));
       }
     }
+    edges_done(*node);
     // Free the saved activations now: peak memory falls as backward proceeds.
     node->backward = nullptr;
     node->inputs.clear();

@@ -209,6 +209,21 @@ void Tensor::retain_grad() {
   impl_->retains_grad = true;
 }
 
+int Tensor::add_grad_final_hook(std::function<void(const Tensor& grad)> hook) {
+  GAZE_CHECK(checked().requires_grad && !impl_->grad_fn,
+             "add_grad_final_hook: only a leaf that requires a gradient (a parameter) has a final gradient");
+  GAZE_CHECK(hook, "add_grad_final_hook: empty hook");
+  const int id = impl_->grad_final_hooks.empty() ? 1 : impl_->grad_final_hooks.back().first + 1;
+  impl_->grad_final_hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+
+void Tensor::remove_grad_final_hook(int id) {
+  auto& hooks = checked().grad_final_hooks;
+  hooks.erase(std::remove_if(hooks.begin(), hooks.end(), [id](const auto& entry) { return entry.first == id; }),
+              hooks.end());
+}
+
 Tensor Tensor::detach() const {
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = checked().storage;

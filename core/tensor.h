@@ -4,6 +4,7 @@
 // A tensor also carries its autograd state: whether it requires a gradient,
 // the accumulated gradient, and the graph node that produced it.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace gaze {
 
 class Rng;
 struct Node;
+class Tensor;
 
 // A block of device memory. Freed through the backend that allocated it.
 struct Storage {
@@ -35,6 +37,9 @@ struct TensorImpl {
   bool retains_grad = false;
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<Node> grad_fn;
+  // Called by backward() once this leaf's gradient is final (see
+  // Tensor::add_grad_final_hook); keyed by the id that hook returned.
+  std::vector<std::pair<int, std::function<void(const Tensor&)>>> grad_final_hooks;
 };
 
 class Tensor {
@@ -88,6 +93,14 @@ class Tensor {
   void set_grad(const Tensor& grad);
   void zero_grad();
   void retain_grad();
+  // Registers `hook` on a leaf that requires a gradient: every backward()
+  // that reaches this tensor calls hook(grad) once, right after the last
+  // contribution to its .grad() has been accumulated and before backward()
+  // returns, so the gradient can be used (all-reduced, clipped, accumulated
+  // elsewhere) while the rest of backward still runs. A leaf that a
+  // backward() does not reach gets no call. Returns an id for remove_grad_final_hook.
+  int add_grad_final_hook(std::function<void(const Tensor& grad)> hook);
+  void remove_grad_final_hook(int id);
   // Back-propagates from this scalar through the graph that produced it,
   // accumulating into .grad(); the graph is freed afterwards.
   void backward() const;

@@ -76,9 +76,18 @@ NcclCommunicator::NcclCommunicator(const ncclUniqueId& id, int rank, int size, i
                 std::to_string(size) + " on cuda:" + std::to_string(device) + ": " + why);
   }
   wait("ncclCommInitRankConfig", false);
+  // Highest priority, as PyTorch gives its NCCL streams: the all-reduce of a
+  // finished bucket should not queue behind the rest of backward's kernels.
+  int least = 0, greatest = 0;
+  GAZE_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&least, &greatest), "NCCL init");
+  GAZE_CUDA_CHECK(cudaStreamCreateWithPriority(&comm_stream_, cudaStreamNonBlocking, greatest), "NCCL init");
+  GAZE_CUDA_CHECK(cudaEventCreateWithFlags(&compute_reached_, cudaEventDisableTiming), "NCCL init");
 }
 
 NcclCommunicator::~NcclCommunicator() {
+  // Destruction must not throw: failures to free are ignored here.
+  if (compute_reached_) cudaEventDestroy(compute_reached_);
+  if (comm_stream_) cudaStreamDestroy(comm_stream_);
   if (!comm_) return;
   // Finalize flushes outstanding work; with a non-blocking communicator it
   // may return ncclInProgress, so poll (bounded) before destroying.
@@ -136,6 +145,64 @@ void NcclCommunicator::all_reduce_average(float* data, size_t count) {
   const ncclResult_t result = ncclAllReduce(data, data, count, ncclFloat32, ncclAvg, comm_, stream(device_));
   if (result != ncclSuccess && result != ncclInProgress) fail("ncclAllReduce (average)", nccl_message(comm_, result));
   wait("ncclAllReduce (average)", true);
+}
+
+bool NcclCommunicator::check_async_error(const char* what) {
+  ncclResult_t state = ncclSuccess;
+  const ncclResult_t query = ncclCommGetAsyncError(comm_, &state);
+  if (query != ncclSuccess) fail(what, nccl_message(comm_, query));
+  if (state != ncclSuccess && state != ncclInProgress) fail(what, nccl_message(comm_, state));
+  return state == ncclInProgress;
+}
+
+std::unique_ptr<NcclPending> NcclCommunicator::start_all_reduce_average(float* data, size_t count) {
+  const char* what = "ncclAllReduce (average, overlapped with backward)";
+  GAZE_CHECK(comm_, "NCCL all-reduce on an aborted communicator");
+  device_context(device_, what);
+  // The gradients were produced by kernels queued on the compute stream.
+  GAZE_CUDA_CHECK(cudaEventRecord(compute_reached_, stream(device_)), what);
+  GAZE_CUDA_CHECK(cudaStreamWaitEvent(comm_stream_, compute_reached_, 0), what);
+  const ncclResult_t result = ncclAllReduce(data, data, count, ncclFloat32, ncclAvg, comm_, comm_stream_);
+  if (result != ncclSuccess && result != ncclInProgress) fail(what, nccl_message(comm_, result));
+  wait(what, false);  // a non-blocking communicator may still be accepting the call
+  cudaEvent_t done = nullptr;
+  GAZE_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), what);
+  std::unique_ptr<NcclPending> pending(new NcclPending(*this, done));
+  GAZE_CUDA_CHECK(cudaEventRecord(done, comm_stream_), what);
+  return pending;
+}
+
+NcclPending::~NcclPending() {
+  // cudaEventDestroy on an event still pending returns at once and frees it
+  // when the work completes.
+  if (event_) cudaEventDestroy(event_);
+}
+
+bool NcclPending::done() {
+  const char* what = "ncclAllReduce (average, overlapped with backward)";
+  comm_.check_async_error(what);
+  const cudaError_t state = cudaEventQuery(event_);
+  if (state == cudaSuccess) return true;
+  if (state != cudaErrorNotReady) {
+    cudaGetLastError();
+    comm_.fail(what, cudaGetErrorString(state));
+  }
+  return false;
+}
+
+void NcclPending::wait() {
+  const char* what = "ncclAllReduce (average, overlapped with backward)";
+  if (!ordered_) {
+    GAZE_CUDA_CHECK(cudaStreamWaitEvent(stream(comm_.device_), event_, 0), what);
+    ordered_ = true;
+  }
+  const auto deadline = Clock::now() + std::chrono::duration<double>(comm_.timeout_seconds_);
+  while (!done()) {
+    if (Clock::now() > deadline)
+      comm_.fail(what, "no progress for " + std::to_string(comm_.timeout_seconds_) +
+                           " s: a peer rank probably died or hangs (see its log)");
+    std::this_thread::sleep_for(kPollInterval);
+  }
 }
 
 void NcclCommunicator::all_reduce_sum(double* data, size_t count) {

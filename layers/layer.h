@@ -18,9 +18,20 @@
 
 namespace gaze {
 
+// Sees Model::forward run (profilers, debuggers): each layer, or fused
+// batchnorm + ReLU pair (layers first..last), before it runs and its output
+// after, which the observer may replace (e.g. by an identity op of its own).
+class ForwardObserver {
+ public:
+  virtual ~ForwardObserver() = default;
+  virtual void before_layer(size_t first, size_t last) = 0;
+  virtual Tensor after_layer(size_t first, size_t last, Tensor output) = 0;
+};
+
 struct ForwardContext {
   bool training = false;
   uint64_t seed = 0;  // varies per step: dropout masks derive from it
+  ForwardObserver* observer = nullptr;  // optional, not owned
 };
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;

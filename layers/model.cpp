@@ -125,18 +125,23 @@ Tensor Model::forward(const Tensor& x, const ForwardContext& context) {
   GAZE_CHECK(x.device() == device_, "model: input on ", x.device().str(), " but the model is on ", device_.str());
   activations_.clear();
   activations_[kInputName] = x;
+  ForwardObserver* observer = context.observer;
   for (size_t i = 0; i < layers_.size(); ++i) {
     std::vector<Tensor> inputs;
     for (const std::string& name : inputs_[i]) inputs.push_back(activations_.at(name));
     if (fuses_with_relu(i, context)) {
       // The batchnorm's own output is never stored: it goes straight to the ReLU's name.
-      activations_[layers_[i + 1]->name()] = layers_[i]->forward_relu(inputs, context);
+      if (observer) observer->before_layer(i, i + 1);
+      Tensor output = layers_[i]->forward_relu(inputs, context);
+      activations_[layers_[i + 1]->name()] = observer ? observer->after_layer(i, i + 1, std::move(output)) : output;
       ++i;
       for (const std::string& name : inputs_[i - 1])
         if (last_use_.at(name) == i - 1 && !kept_.count(name)) activations_.erase(name);
       continue;
     }
-    activations_[layers_[i]->name()] = layers_[i]->forward(inputs, context);
+    if (observer) observer->before_layer(i, i);
+    Tensor output = layers_[i]->forward(inputs, context);
+    activations_[layers_[i]->name()] = observer ? observer->after_layer(i, i, std::move(output)) : output;
     if (kept_.empty()) continue;
     for (const std::string& name : inputs_[i])
       if (last_use_.at(name) == i && !kept_.count(name)) activations_.erase(name);

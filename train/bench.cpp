@@ -20,6 +20,9 @@
 #include "core/ops.h"
 #include "core/random.h"
 #include "layers/model_yaml.h"
+#include "train/optimizer.h"
+#include "train/parameter_arena.h"
+#include "train/train_step.h"
 
 namespace gaze::train {
 
@@ -81,90 +84,59 @@ double forward_flops_per_image(const Model& model) {
   return flops;
 }
 
-// One training step: forward to the logits, cross-entropy, backward, SGD with
-// momentum through the backend. With `timings`, also records each layer's
-// forward time and, through identity marker ops on the tape, its backward time.
-class Trainer {
+// Times each layer's forward (Model::forward reports every layer, or fused
+// batchnorm + ReLU pair, to it) and, through an identity op appended to each
+// output, the moment backward's gradient reaches that output.
+class LayerProfiler final : public ForwardObserver {
  public:
-  Trainer(Model& model, const BenchOptions& o) : model_(model) {
-    Rng rng(42);
-    images_ = Tensor::randn({o.batch, model.input_shape()[0], o.size, o.size}, rng);
-    std::vector<float> labels(static_cast<size_t>(o.batch));
-    for (size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<float>(i % 2);
-    labels_ = Tensor::from_vector({o.batch}, labels);
-    for (auto& [name, param] : model.named_parameters())
-      velocity_.push_back(Tensor::zeros(param.shape(), param.device()));
-    logits_ = model.logits_name();
-    model.keep_only_activations({logits_});  // as the trainer does
+  explicit LayerProfiler(const Model& model) : model_(model) {}
+
+  void before_layer(size_t, size_t) override { started_ = Clock::now(); }
+
+  Tensor after_layer(size_t first, size_t last, Tensor output) override {
+    const Layer& layer = model_.layer(first);
+    if (first == last) {
+      timings_.push_back({layer.name(), layer.type(), ms_since(started_), 0});
+    } else {
+      timings_.push_back({layer.name() + "+" + model_.layer(last).name(), "bn+relu", ms_since(started_), 0});
+    }
+    const size_t index = timings_.size() - 1;
+    marks_.resize(timings_.size());
+    return record("bench_marker", output.detach(), {output}, [this, index](const Tensor& g) {
+      marks_[index] = Clock::now();
+      return std::vector<Tensor>{g};
+    });
   }
 
-  void step(std::vector<LayerTiming>* timings) {
-    model_.zero_grad();
-    const ForwardContext context{true, 0};
-    std::vector<Clock::time_point> marks;  // backward arrival at each layer's output
-    Tensor last;
-    if (timings) {
-      last = profiled_forward(context, *timings, marks);
-    } else {  // exactly what the trainer runs
-      model_.forward(images_, context);
-      last = model_.activation(logits_);
-    }
-    const Tensor loss = ops::cross_entropy(last, labels_);
-    loss.backward();
-    const auto end = Clock::now();
-    if (timings)  // layer i runs backward between the marks of its output and its input
-      for (size_t i = 0; i < timings->size(); ++i)
-        (*timings)[i].backward_ms =
-            std::chrono::duration<double, std::milli>((i == 0 ? end : marks[i - 1]) - marks[i]).count();
-    Backend& backend = cpu_backend();
-    size_t slot = 0;
-    for (auto& [name, param] : model_.named_parameters()) {
-      Tensor grad = param.grad();
-      if (grad.defined()) backend.sgd_update(param, grad, velocity_[slot], 0.01f, 0.9f, 0.0f, false);
-      ++slot;
-    }
+  // Layer i's backward runs from the gradient's arrival at its output to its
+  // arrival at the previous layer's (the first layer's, to backward's end).
+  std::vector<LayerTiming> finish(Clock::time_point backward_end) {
+    for (size_t i = 0; i < timings_.size(); ++i)
+      timings_[i].backward_ms =
+          std::chrono::duration<double, std::milli>((i == 0 ? backward_end : marks_[i - 1]) - marks_[i]).count();
+    return timings_;
   }
 
  private:
-  // Model::forward layer by layer, timing each layer and appending to each
-  // output an identity op whose backward stamps the time the gradient arrives.
-  Tensor profiled_forward(const ForwardContext& context, std::vector<LayerTiming>& timings,
-                          std::vector<Clock::time_point>& marks) {
-    std::map<std::string, Tensor> outputs{{"input", images_}};
-    Tensor last;
-    for (size_t i = 0; i < model_.size(); ++i) {
-      Layer& layer = model_.layer(i);
-      std::vector<Tensor> inputs;
-      for (const std::string& name : model_.inputs_of(layer.name())) inputs.push_back(outputs.at(name));
-      const auto start = Clock::now();
-      std::string layer_output_name;  // the name the model stores this output under
-      if (model_.fuses_with_relu(i, context)) {  // one row, as Model::forward runs them
-        const Layer& relu = model_.layer(++i);
-        last = layer.forward_relu(inputs, context);
-        timings.push_back({layer.name() + "+" + relu.name(), "bn+relu", ms_since(start), 0});
-        layer_output_name = relu.name();
-      } else {
-        last = layer.forward(inputs, context);
-        timings.push_back({layer.name(), layer.type(), ms_since(start), 0});
-        layer_output_name = layer.name();
-      }
-      const size_t index = timings.size() - 1;
-      last = record("bench_marker", last.detach(), {last}, [&marks, index](const Tensor& g) {
-        marks.resize(std::max(marks.size(), index + 1));
-        marks[index] = Clock::now();
-        return std::vector<Tensor>{g};
-      });
-      outputs[layer_output_name] = last;
-      if (layer_output_name == logits_) break;
-    }
-    return last;
-  }
-
-  Model& model_;
-  Tensor images_, labels_;
-  std::vector<Tensor> velocity_;
-  std::string logits_;
+  const Model& model_;
+  Clock::time_point started_;
+  std::vector<LayerTiming> timings_;
+  std::vector<Clock::time_point> marks_;
 };
+
+// Random images and alternating labels, different on every rank.
+MicroBatch random_batch(const Model& model, const BenchOptions& o, int rank) {
+  Rng rng(42 + static_cast<uint64_t>(rank));
+  MicroBatch batch;
+  batch.images = Tensor::randn({o.batch, model.input_shape()[0], o.size, o.size}, rng);
+  std::vector<float> labels(static_cast<size_t>(o.batch));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    batch.classes.push_back(static_cast<int>(i % 2));
+    labels[i] = static_cast<float>(i % 2);
+  }
+  batch.labels = Tensor::from_vector({o.batch}, labels);
+  return batch;
+}
 
 }  // namespace
 
@@ -180,40 +152,60 @@ double measure_sgemm_peak(int n) {
   return best;
 }
 
-BenchResult run_bench(const BenchOptions& o) {
+BenchResult run_bench(const BenchOptions& o, Communicator& comm) {
   GAZE_CHECK(o.size > 0 && o.batch > 0 && o.threads > 0 && o.steps > 0 && o.warmup >= 0,
              "gaze-bench: size, batch, threads and steps must be positive");
   omp_set_num_threads(o.threads);
   openblas_set_num_threads(o.threads);
   BenchResult r;
   r.options = o;
+  r.ranks = comm.size();
   // First, so that its buffers are gone before the training's peak memory.
   r.sgemm_peak_gflop_per_s = measure_sgemm_peak();
   Model model = load_model(o);
   r.forward_gflop_per_image = forward_flops_per_image(model) / 1e9;
-  Trainer trainer(model, o);
-  trainer.step(nullptr);  // first touch of every buffer, out of the profile
-  // The profiled step runs outside Model::forward, so its activations come on
-  // top of the model's retained ones; give them back before measuring memory.
-  trainer.step(&r.layers);
+  model.keep_only_activations({model.logits_name()});  // as the trainer does
+  // The trainer's step, with SGD + momentum, on this rank's random batch.
+  ParameterArena arena(model);
+  arena.broadcast_parameters(comm);
+  OptimizerConfig sgd;
+  sgd.lr = 0.01;
+  Optimizer optimizer(sgd, model.named_parameters());
+  StepSettings settings;
+  settings.reducer.overlap = o.overlap;
+  TrainStep step(model, arena, optimizer, comm, settings);
+  const std::vector<MicroBatch> group{random_batch(model, o, comm.rank())};
+  const float lr = static_cast<float>(sgd.lr);
+  step.run(group, lr);  // first touch of every buffer, out of the profile
+  LayerProfiler profiler(model);
+  const StepResult profiled = step.run(group, lr, false, &profiler);
+  r.layers = profiler.finish(profiled.backward_end);
+  // The profiled step's marker ops hold extra buffers; give them back before measuring memory.
   cpu::host_block_cache().trim();
   reset_peak_rss();
   cpu::host_block_cache().reset_peak();
-  for (int i = 0; i < o.warmup; ++i) trainer.step(nullptr);
-  std::vector<double> times;
+  for (int i = 0; i < o.warmup; ++i) step.run(group, lr);
+  std::vector<double> times, waits;
   for (int i = 0; i < o.steps; ++i) {
     const auto start = Clock::now();
-    trainer.step(nullptr);
+    const StepResult result = step.run(group, lr);
     times.push_back(ms_since(start));
+    waits.push_back(1e3 * result.reduce_wait_seconds);
   }
   r.peak_rss_mib = peak_rss_mib();
   const cpu::BlockCache::Stats blocks = cpu::host_block_cache().stats();
   r.peak_tensor_mib = static_cast<double>(blocks.peak_live_bytes) / (1 << 20);
   r.arena_mib = static_cast<double>(blocks.extent_bytes) / (1 << 20);
   r.step_ms = median(times);
-  r.images_per_s = o.batch / (r.step_ms / 1e3);
-  r.train_gflop_per_s = 3.0 * r.forward_gflop_per_image * o.batch / (r.step_ms / 1e3);
+  r.reduce_wait_ms = median(waits);
+  r.images_per_s = o.batch * comm.size() / (r.step_ms / 1e3);
+  r.train_gflop_per_s = 3.0 * r.forward_gflop_per_image * o.batch * comm.size() / (r.step_ms / 1e3);
   return r;
+}
+
+BenchResult run_bench(const BenchOptions& o) {
+  SingleProcess alone;
+  return run_bench(o, alone);
 }
 
 void print_bench(const BenchResult& r, std::ostream& out) {
@@ -221,7 +213,11 @@ void print_bench(const BenchResult& r, std::ostream& out) {
   out << std::fixed << std::setprecision(1);
   out << "gaze-bench " << o.config << " size=" << o.size << " batch=" << o.batch
       << " threads=" << o.threads << " steps=" << o.steps << "\n";
-  out << "  step " << r.step_ms << " ms (median), " << r.images_per_s << " images/s\n";
+  out << "  step " << r.step_ms << " ms (median), " << r.images_per_s << " images/s";
+  if (r.ranks > 1)
+    out << " over " << r.ranks << " ranks (" << o.batch << " per rank), waiting " << r.reduce_wait_ms
+        << " ms for the gradient all-reduce, overlap " << (o.overlap ? "on" : "off");
+  out << "\n";
   out << "  " << r.train_gflop_per_s << " GFLOP/s training (3 x " << std::setprecision(3)
       << r.forward_gflop_per_image << " GFLOP forward per image), " << std::setprecision(1)
       << 100.0 * r.train_gflop_per_s / r.sgemm_peak_gflop_per_s << "% of sgemm peak "
@@ -252,7 +248,10 @@ void print_bench_json(const BenchResult& r, std::ostream& out) {
                         {"batch", o.batch},
                         {"threads", o.threads},
                         {"steps", o.steps},
+                        {"ranks", r.ranks},
+                        {"overlap", o.overlap},
                         {"step_ms", r.step_ms},
+                        {"reduce_wait_ms", r.reduce_wait_ms},
                         {"images_per_s", r.images_per_s},
                         {"forward_gflop_per_image", r.forward_gflop_per_image},
                         {"train_gflop_per_s", r.train_gflop_per_s},

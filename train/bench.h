@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "train/communicator.h"
+
 namespace gaze::train {
 
 struct BenchOptions {
@@ -18,6 +20,7 @@ struct BenchOptions {
   int threads = 2;
   int steps = 5;     // timed steps; the median is reported
   int warmup = 2;    // untimed steps after the first step and the profiled step
+  bool overlap = true;  // with several ranks: all-reduce gradient buckets during backward
 };
 
 struct LayerTiming {
@@ -27,7 +30,9 @@ struct LayerTiming {
 
 struct BenchResult {
   BenchOptions options;
+  int ranks = 1;                 // data-parallel ranks, each with its own batch
   double step_ms = 0;            // median over the timed steps
+  double reduce_wait_ms = 0;     // median time a step waited for the gradient all-reduce after backward
   double images_per_s = 0;
   double forward_gflop_per_image = 0;  // conv and dense multiply-adds x 2
   double train_gflop_per_s = 0;        // 3x forward FLOPs per step / step time
@@ -38,8 +43,12 @@ struct BenchResult {
   std::vector<LayerTiming> layers;     // from one extra profiled step
 };
 
-// Sets the OpenMP and BLAS thread counts, then runs the benchmark.
+// Sets the OpenMP and BLAS thread counts, then runs the benchmark: the
+// trainer's TrainStep (train/train_step.h) with SGD + momentum on random
+// data, on this process alone or as one rank of `comm` (each rank trains its
+// own batch; images/s counts all ranks').
 BenchResult run_bench(const BenchOptions& options);
+BenchResult run_bench(const BenchOptions& options, Communicator& comm);
 
 // Best GFLOP/s of a square sgemm of side n over a few repetitions.
 double measure_sgemm_peak(int n = 2048);

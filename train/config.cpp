@@ -116,6 +116,14 @@ void read_train(ConfigReader train, TrainConfig& config) {
   config.threads = train.integer("threads", 0);
   if (config.threads < 0) train.fail("threads", "must be 0 (the machine's cores shared among its workers) or positive");
   config.devices = train.text("devices", "cpu");
+  config.accumulate = train.integer("accumulate", 1);
+  if (config.accumulate < 1 || config.accumulate > 4096)
+    train.fail("accumulate", "must be a whole number of micro-batches per optimizer step, 1 to 4096");
+  config.clip_norm = train.number("clip_norm", 0.0);
+  if (config.clip_norm < 0) train.fail("clip_norm", "must be >= 0 (0: no gradient clipping)");
+  config.overlap = train.boolean("overlap", true);
+  config.bucket_mib = train.number("bucket_mib", 4.0);
+  if (config.bucket_mib < 0.001 || config.bucket_mib > 4096) train.fail("bucket_mib", "must be in [0.001, 4096] MiB");
   config.check_replicas = train.boolean("check_replicas", false);
   config.collective_timeout_s = train.number("collective_timeout_s", 300);
   if (config.collective_timeout_s <= 0 || config.collective_timeout_s > 1e6) train.fail("collective_timeout_s", "must be positive (seconds)");
@@ -224,6 +232,10 @@ std::string to_yaml(const TrainConfig& config) {
   train["seed"] = config.seed;
   train["threads"] = config.threads;
   train["devices"] = config.devices;
+  train["accumulate"] = config.accumulate;
+  train["clip_norm"] = config.clip_norm;
+  train["overlap"] = config.overlap;
+  train["bucket_mib"] = config.bucket_mib;
   train["check_replicas"] = config.check_replicas;
   train["collective_timeout_s"] = config.collective_timeout_s;
   YAML::Node checkpoint = root["checkpoint"];

@@ -44,6 +44,10 @@ struct TrainConfig {
   uint64_t seed = 42;
   int threads = 0;   // 0 = the machine's cores / the workers on it (host_threads_per_worker)
   std::string devices = "cpu";  // cpu | cuda | cuda:N | cuda:0,1,... | all (one worker per GPU)
+  int accumulate = 1;      // micro-batches per optimizer step (gradient accumulation)
+  double clip_norm = 0;    // > 0: clip the averaged gradients to this global L2 norm
+  bool overlap = true;     // all-reduce gradient buckets while backward runs
+  double bucket_mib = 4;   // gradient all-reduce bucket size
   bool check_replicas = false;   // debug: compare a parameter checksum across ranks every epoch
   double collective_timeout_s = 300;  // a rank waiting longer in one all-reduce ends the job
   std::string monitor = "val_acc";

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "core/backend.h"
 #include "core/error.h"
 
 namespace gaze::train {
@@ -59,14 +60,66 @@ MpiCommunicator::~MpiCommunicator() {
   MPI_Finalize();
 }
 
-void MpiCommunicator::all_reduce_average(float* data, size_t count) {
-  CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Allreduce (averaging gradients or BatchNorm statistics)");
-  in_chunks(count, [&](size_t offset, int n) {
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data + offset, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
-              "MPI_Allreduce of floats", rank_, size_);
-  });
-  const float scale = 1.0f / static_cast<float>(size_);
-  for (size_t i = 0; i < count; ++i) data[i] *= scale;
+// An MPI_Iallreduce (sum) of a host tensor, in pieces of at most INT_MAX
+// floats; wait() completes it and divides by the world size.
+class MpiPendingAverage final : public PendingCollective {
+ public:
+  MpiPendingAverage(MpiCommunicator& comm, Tensor t) : comm_(comm), tensor_(std::move(t)) {
+    float* data = tensor_.data();
+    in_chunks(static_cast<size_t>(tensor_.numel()), [&](size_t offset, int n) {
+      requests_.push_back(MPI_REQUEST_NULL);
+      check_mpi(MPI_Iallreduce(MPI_IN_PLACE, data + offset, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &requests_.back()),
+                "MPI_Iallreduce of floats", comm_.rank_, comm_.size_);
+    });
+  }
+
+  ~MpiPendingAverage() override {
+    // Abandoned after an error: the buffer must not be written once freed.
+    if (!done_) {
+      CollectiveWatchdog::Guard guard(*comm_.watchdog_, "MPI_Wait (an abandoned gradient all-reduce)");
+      for (MPI_Request& request : requests_)
+        if (request != MPI_REQUEST_NULL) MPI_Wait(&request, MPI_STATUS_IGNORE);
+    }
+  }
+
+  bool test() override {
+    if (done_) return true;
+    int flag = 0;
+    check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag, MPI_STATUSES_IGNORE),
+              "MPI_Testall (progressing a gradient all-reduce)", comm_.rank_, comm_.size_);
+    if (flag) finish();
+    return done_;
+  }
+
+  void wait() override {
+    if (done_) return;
+    CollectiveWatchdog::Guard guard(*comm_.watchdog_, "MPI_Iallreduce (averaging gradients or BatchNorm statistics)");
+    check_mpi(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
+              "MPI_Waitall of a gradient all-reduce", comm_.rank_, comm_.size_);
+    finish();
+  }
+
+ private:
+  void finish() {
+    done_ = true;
+    backend_for(tensor_.device()).scale(tensor_, 1.0f / static_cast<float>(comm_.size_));
+  }
+
+  MpiCommunicator& comm_;
+  Tensor tensor_;
+  std::vector<MPI_Request> requests_;
+  bool done_ = false;
+};
+
+std::unique_ptr<PendingCollective> MpiCommunicator::start_all_reduce_average(Tensor t) {
+  GAZE_CHECK(t.is_contiguous(), "MPI all-reduce needs a contiguous tensor, got shape ", to_string(t.shape()));
+  if (t.device().is_cpu()) return std::make_unique<MpiPendingAverage>(*this, std::move(t));
+  // Staged through the host, blocking: MPI ranks are CPU ranks; this keeps a
+  // GPU tensor handed to MPI correct rather than fast.
+  Tensor host = t.to(Device::cpu());
+  MpiPendingAverage(*this, host).wait();
+  t.copy_from(host);
+  return std::make_unique<CompletedCollective>();
 }
 
 void MpiCommunicator::all_reduce_sum(double* data, size_t count) {
@@ -77,11 +130,17 @@ void MpiCommunicator::all_reduce_sum(double* data, size_t count) {
   });
 }
 
-void MpiCommunicator::broadcast(float* data, size_t count, int root) {
-  CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Bcast (initial parameters from rank 0)");
-  in_chunks(count, [&](size_t offset, int n) {
-    check_mpi(MPI_Bcast(data + offset, n, MPI_FLOAT, root, MPI_COMM_WORLD), "MPI_Bcast", rank_, size_);
-  });
+void MpiCommunicator::broadcast(Tensor t, int root) {
+  GAZE_CHECK(t.is_contiguous(), "MPI broadcast needs a contiguous tensor, got shape ", to_string(t.shape()));
+  Tensor host = t.device().is_cpu() ? t : t.to(Device::cpu());
+  float* data = host.data();
+  {
+    CollectiveWatchdog::Guard guard(*watchdog_, "MPI_Bcast (initial parameters from rank 0)");
+    in_chunks(static_cast<size_t>(host.numel()), [&](size_t offset, int n) {
+      check_mpi(MPI_Bcast(data + offset, n, MPI_FLOAT, root, MPI_COMM_WORLD), "MPI_Bcast", rank_, size_);
+    });
+  }
+  if (!t.shares_storage_with(host)) t.copy_from(host);
 }
 
 void MpiCommunicator::broadcast_text(std::string& text, int root) {

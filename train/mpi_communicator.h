@@ -5,6 +5,12 @@
 // (MPI_ERRORS_RETURN), which becomes a gaze::Error naming the call and rank;
 // every collective runs under a CollectiveWatchdog so that a dead or hung
 // peer ends the job instead of blocking it forever.
+//
+// Gradient all-reduces are non-blocking (MPI_Iallreduce): they progress
+// whenever this rank calls into MPI (PendingCollective::test, which the
+// gradient reducer calls as backward produces gradients) and finish in wait().
+// Tensors must be in host memory; a GPU tensor is staged through the host
+// (CUDA-aware MPI is not assumed; GPU ranks use NCCL instead).
 #include <memory>
 #include <string>
 
@@ -29,9 +35,9 @@ class MpiCommunicator final : public Communicator {
   // Ranks on this machine.
   int local_size() const { return local_size_; }
 
-  void all_reduce_average(float* data, size_t count) override;
+  std::unique_ptr<PendingCollective> start_all_reduce_average(Tensor t) override;
   void all_reduce_sum(double* data, size_t count) override;
-  void broadcast(float* data, size_t count, int root) override;
+  void broadcast(Tensor t, int root) override;
   void check_same(const std::string& what, unsigned long long value) override;
   // Every rank gets root's text (the NCCL unique id of GPU ranks).
   void broadcast_text(std::string& text, int root);
@@ -41,6 +47,7 @@ class MpiCommunicator final : public Communicator {
   [[noreturn]] void abort(int exit_code);
 
  private:
+  friend class MpiPendingAverage;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
   std::unique_ptr<CollectiveWatchdog> watchdog_;
 };

@@ -28,8 +28,21 @@ std::unique_ptr<Communicator> make_nccl_communicator(const WorkerIdentity& ident
 
 namespace {
 
-// Stages each host buffer through one growing device tensor: copies go
-// through the device's backend, on the same stream as NCCL's collectives.
+// A gradient all-reduce on the communicator's own stream (see cuda/nccl_communicator.h).
+class NcclPendingAverage final : public PendingCollective {
+ public:
+  NcclPendingAverage(std::unique_ptr<cuda::NcclPending> pending, Tensor t)
+      : pending_(std::move(pending)), tensor_(std::move(t)) {}
+  void wait() override { pending_->wait(); }
+  bool test() override { return pending_->done(); }
+
+ private:
+  std::unique_ptr<cuda::NcclPending> pending_;
+  Tensor tensor_;  // kept alive until the collective is done
+};
+
+// Tensors are reduced in place in device memory. Only the per-epoch metric
+// sums (a few doubles from the host) go through a small device buffer.
 class NcclRank final : public Communicator {
  public:
   NcclRank(const WorkerIdentity& identity, double timeout_seconds)
@@ -43,10 +56,10 @@ class NcclRank final : public Communicator {
   int rank() const override { return nccl_.rank(); }
   int size() const override { return nccl_.size(); }
 
-  void all_reduce_average(float* data, size_t count) override {
-    float* staged = stage_in(data, count);
-    nccl_.all_reduce_average(staged, count);
-    stage_out(data, count);
+  std::unique_ptr<PendingCollective> start_all_reduce_average(Tensor t) override {
+    check_on_device(t, "all-reduce");
+    auto pending = nccl_.start_all_reduce_average(t.data(), static_cast<size_t>(t.numel()));
+    return std::make_unique<NcclPendingAverage>(std::move(pending), std::move(t));
   }
 
   void all_reduce_sum(double* data, size_t count) override {
@@ -56,10 +69,9 @@ class NcclRank final : public Communicator {
     stage_out(floats, 2 * count);
   }
 
-  void broadcast(float* data, size_t count, int root) override {
-    float* staged = stage_in(data, count);
-    nccl_.broadcast(staged, count, root);
-    stage_out(data, count);
+  void broadcast(Tensor t, int root) override {
+    check_on_device(t, "broadcast");
+    nccl_.broadcast(t.data(), static_cast<size_t>(t.numel()), root);
   }
 
   // With only sums at hand: split the value into 16-bit pieces x; all ranks
@@ -81,6 +93,11 @@ class NcclRank final : public Communicator {
   }
 
  private:
+  void check_on_device(const Tensor& t, const char* what) const {
+    GAZE_CHECK(t.device() == device_ && t.is_contiguous(), "NCCL ", what, " on rank ", rank(),
+               " needs a contiguous tensor on ", device_.str(), ", got one on ", t.device().str());
+  }
+
   float* stage_in(const float* host, size_t count) {
     if (static_cast<size_t>(staging_.defined() ? staging_.numel() : 0) < count)
       staging_ = Tensor::empty({static_cast<int64_t>(count)}, device_);

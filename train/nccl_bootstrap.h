@@ -1,8 +1,8 @@
 #pragma once
 // The GPU side of data-parallel training: a fresh NCCL unique id for the
 // launcher to hand to its workers, and the Communicator a GPU worker trains
-// with, adapting cuda/'s NcclCommunicator (device memory) to the host-memory
-// Communicator interface. Builds without NCCL (GAZE_HAVE_NCCL unset) compile
+// with, adapting cuda/'s NcclCommunicator to the Communicator interface
+// (tensors reduced in place in device memory). Builds without NCCL (GAZE_HAVE_NCCL unset) compile
 // the same functions; they explain what is missing.
 #include <memory>
 #include <string>

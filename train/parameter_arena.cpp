@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace gaze::train {
 
@@ -13,59 +14,36 @@ uint64_t fnv1a_64(const void* data, size_t bytes, uint64_t hash) {
 }
 
 ParameterArena::ParameterArena(Model& model) : model_(model) {
-  int64_t total = 0;
   for (const auto& [name, tensor] : model.named_parameters()) {
-    slices_.push_back({name, total, tensor.shape()});
-    total += tensor.numel();
+    slices_.push_back({name, size_, tensor.shape(), tensor.numel()});
+    size_ = checked_add(size_, tensor.numel());
   }
-  parameters_ = Tensor::zeros({std::max<int64_t>(total, 1)}, model.device());
-  gradients_ = Tensor::zeros({std::max<int64_t>(total, 1)}, model.device());
+  parameters_ = Tensor::zeros({std::max<int64_t>(size_, 1)}, model.device());
+  gradients_ = Tensor::zeros({checked_add(size_, kControlFloats)}, model.device());
   size_t next = 0;
   for (size_t i = 0; i < model.size(); ++i)
     for (auto& [key, tensor] : model.layer(i).parameters()) {
       const Slice& slice = slices_.at(next++);
       GAZE_CHECK(slice.name == model.layer(i).name() + "." + key, "parameter arena: expected '", slice.name,
                  "' at this position but found '", model.layer(i).name(), ".", key, "'");
-      Tensor view = view_of(parameters_, slice);
+      Tensor view = parameters_.narrow(0, slice.offset, slice.numel).view(slice.shape);
       view.copy_from(tensor);
       tensor = view.set_requires_grad(true);
+      views_.push_back(tensor);
     }
   zero_grad();
 }
 
-Tensor ParameterArena::view_of(const Tensor& arena, const Slice& slice) const {
-  int64_t numel = 1;
-  for (int64_t extent : slice.shape) numel *= extent;
-  return arena.narrow(0, slice.offset, numel).view(slice.shape);
-}
-
 void ParameterArena::zero_grad() {
   gradients_.fill_(0.0f);
-  size_t next = 0;
-  for (const auto& [name, tensor] : model_.named_parameters()) {
-    Tensor parameter = tensor;
-    parameter.set_grad(view_of(gradients_, slices_.at(next++)));
-  }
-}
-
-void ParameterArena::average_gradients(Communicator& comm, int64_t bucket_floats) {
-  if (comm.size() == 1) return;
-  GAZE_CHECK(bucket_floats > 0, "gradient bucket size must be positive, got ", bucket_floats);
-  const int64_t total = size();
-  for (int64_t offset = 0; offset < total; offset += bucket_floats) {
-    Tensor bucket = gradients_.narrow(0, offset, std::min(bucket_floats, total - offset));
-    // The Communicator works on host memory: buckets of a GPU arena are staged.
-    Tensor host = bucket.to(Device::cpu());
-    comm.all_reduce_average(host.data(), static_cast<size_t>(host.numel()));
-    if (!bucket.shares_storage_with(host)) bucket.copy_from(host);
+  for (size_t i = 0; i < slices_.size(); ++i) {
+    const Slice& slice = slices_[i];
+    views_[i].set_grad(gradients_.narrow(0, kControlFloats + slice.offset, slice.numel).view(slice.shape));
   }
 }
 
 void ParameterArena::broadcast_parameters(Communicator& comm) {
-  if (comm.size() == 1) return;
-  Tensor host = parameters_.to(Device::cpu());
-  comm.broadcast(host.data(), static_cast<size_t>(host.numel()), 0);
-  if (!parameters_.shares_storage_with(host)) parameters_.copy_from(host);
+  if (comm.size() > 1) comm.broadcast(parameters_, 0);
 }
 
 uint64_t ParameterArena::parameter_checksum() const {

@@ -23,6 +23,7 @@
 #include "train/parameter_arena.h"
 #include "train/progress.h"
 #include "train/schedule.h"
+#include "train/train_step.h"
 
 namespace gaze::train {
 
@@ -98,19 +99,6 @@ struct Totals {
   double loss_sum = 0, correct = 0, seen = 0, undecodable = 0;
 };
 
-// Counts correct top-1 predictions of a [N, classes] logits tensor.
-double count_correct(const Tensor& logits, const std::vector<int>& labels) {
-  const std::vector<float> values = logits.to_vector();
-  const auto classes = static_cast<size_t>(logits.dim(1));
-  double correct = 0;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    const float* row = values.data() + i * classes;
-    const size_t best = static_cast<size_t>(std::max_element(row, row + classes) - row);
-    correct += best == static_cast<size_t>(labels[i]) ? 1 : 0;
-  }
-  return correct;
-}
-
 Tensor images_of(const data::Batch& batch, Device device) {
   return Tensor::from_vector({batch.n, batch.channels, batch.height, batch.width}, batch.images, device);
 }
@@ -137,27 +125,16 @@ Totals validate(Model& model, data::Loader& loader, Device device, Communicator&
   return {sums[0], sums[1], sums[2], sums[3]};
 }
 
-// Runs a host-memory collective on every buffer (BatchNorm running statistics).
-template <typename Collective>
-void on_buffers(Model& model, Collective collective) {
-  for (auto& [name, buffer] : model.named_buffers()) {
-    Tensor host = buffer.to(Device::cpu());
-    collective(host.data(), static_cast<size_t>(host.numel()));
-    Tensor target = buffer;
-    target.copy_from(host);
-  }
-}
-
 // BatchNorm statistics are per replica; ranks agree on their mean before evaluating.
 void average_buffers(Model& model, Communicator& comm) {
   if (comm.size() == 1) return;
-  on_buffers(model, [&](float* data, size_t count) { comm.all_reduce_average(data, count); });
+  for (auto& [name, buffer] : model.named_buffers()) comm.all_reduce_average(buffer);
 }
 
 // Rank 0's buffers start every replica; parameters go through the arena.
 void broadcast_buffers(Model& model, Communicator& comm) {
   if (comm.size() == 1) return;
-  on_buffers(model, [&](float* data, size_t count) { comm.broadcast(data, count, 0); });
+  for (auto& [name, buffer] : model.named_buffers()) comm.broadcast(buffer, 0);
 }
 
 // Ranks started with different configs (or a different world size than they
@@ -269,6 +246,13 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     save_model_file((out / "last.safetensors").string(), model, info, optimizer.state());
   };
 
+  StepSettings step_settings;
+  step_settings.label_smoothing = static_cast<float>(config.label_smoothing);
+  step_settings.clip_norm = static_cast<float>(config.clip_norm);
+  step_settings.reducer.overlap = config.overlap;
+  step_settings.reducer.bucket_floats = std::max<int64_t>(1, static_cast<int64_t>(config.bucket_mib * (1 << 20) / 4));
+  TrainStep train_step(model, arena, optimizer, comm, step_settings);
+
   int64_t steps_this_run = 0;
   for (int epoch = state.epoch; epoch < config.epochs && !result.stopped_early; ++epoch) {
     const auto epoch_start = Clock::now();
@@ -279,32 +263,32 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     for (size_t skip = 0; skip < done; ++skip) train_loader.next();  // replay the loader to the saved position
     Progress progress(verbose, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), batches);
     double lr = base_lr;
-    while (auto b = train_loader.next()) {
-      lr = learning_rate(config.schedule, base_lr, epoch + static_cast<double>(done) / batches, config.epochs);
-      const uint64_t step = static_cast<uint64_t>(epoch) * batches + done;
-      arena.zero_grad();
-      model.forward(images_of(*b, device), ForwardContext{true, splitmix64(config.seed ^ (step + 1))});
-      const Tensor logits = model.activation(model.logits_name());
-      const Tensor loss = ops::cross_entropy(logits, labels_of(*b, device), static_cast<float>(config.label_smoothing));
-      const float loss_value = loss.item();
-      double finite = std::isfinite(loss_value) ? 0 : 1;
-      comm.all_reduce_sum(&finite, 1);
-      GAZE_CHECK(finite == 0, "the training loss became ", loss_value, " at epoch ", epoch + 1, ", step ", done + 1,
-                 ": training stopped; best.safetensors is untouched. Try a lower train.lr or a warmup.");
-      loss.backward();
-      arena.average_gradients(comm);
-      optimizer.step(static_cast<float>(lr));
-      totals.loss_sum += loss_value * b->n;
-      totals.correct += count_correct(logits, b->labels);
-      totals.seen += b->n;
-      ++done;
-      progress.update(done, totals.loss_sum / totals.seen, totals.correct / totals.seen,
-                      static_cast<size_t>(totals.seen - state.seen) * static_cast<size_t>(world));
+    std::vector<MicroBatch> group;
+    for (;;) {
+      // One optimizer step: train.accumulate micro-batches (fewer at the end of an epoch).
+      group.clear();
+      const size_t group_start = done;
+      while (group.size() < static_cast<size_t>(config.accumulate)) {
+        auto b = train_loader.next();
+        if (!b) break;
+        const uint64_t step = static_cast<uint64_t>(epoch) * batches + group_start + group.size();
+        group.push_back({images_of(*b, device), labels_of(*b, device), b->labels, splitmix64(config.seed ^ (step + 1))});
+      }
+      if (group.empty()) break;
+      lr = learning_rate(config.schedule, base_lr, epoch + static_cast<double>(group_start) / batches, config.epochs);
       ++steps_this_run;
       if (options.max_steps > 0 && steps_this_run >= options.max_steps) request_stop();
-      double stop = stop_requested() ? 1 : 0;
-      comm.all_reduce_sum(&stop, 1);
-      if (stop > 0 && done < batches) {
+      const StepResult step = train_step.run(group, static_cast<float>(lr), stop_requested());
+      GAZE_CHECK(step.finite, "the training loss became ", step.mean_loss, " at epoch ", epoch + 1, ", step ",
+                 group_start + 1, " (on at least one rank): training stopped before the update; best.safetensors is "
+                 "untouched. Try a lower train.lr, a warmup or train.clip_norm.");
+      totals.loss_sum += step.loss_sum;
+      totals.correct += step.correct;
+      totals.seen += static_cast<double>(step.images);
+      done += group.size();
+      progress.update(done, totals.loss_sum / totals.seen, totals.correct / totals.seen,
+                      static_cast<size_t>(totals.seen - state.seen) * static_cast<size_t>(world));
+      if (step.stop && done < batches) {
         progress.finish();
         ResumeState partial = state;
         partial.epoch = epoch;
@@ -321,6 +305,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
         result.best_epoch = state.best_epoch;
         return result;
       }
+      if (step.stop) request_stop();  // another rank asked: stop after this epoch's bookkeeping, as it does
     }
     progress.finish();
     if (config.check_replicas)

@@ -15,6 +15,8 @@
 #include "layers/model_yaml.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
+#include "train/parameter_arena.h"
+#include "train/train_step.h"
 
 const char* kModel = R"(
 input: [1, 28, 28]
@@ -44,19 +46,26 @@ int main(int argc, char** argv) {
     data::Loader loader(dataset, split.train, config, /*training=*/true, /*batch=*/64);
 
     Model model = model_from_yaml(YAML::Load(kModel), "custom_loop.cpp", /*seed=*/1);
+    // The trainer's own step (forward, loss, backward, update), on a flat
+    // parameter arena; with an MPI or NCCL communicator instead of
+    // SingleProcess the same loop trains data-parallel.
+    train::SingleProcess alone;
+    train::ParameterArena arena(model);
     train::Optimizer optimizer({"sgd", 0.05, 0.9, true, 5e-4}, model.named_parameters());
+    train::TrainStep train_step(model, arena, optimizer, alone, {});
     int step = 0;
     for (int epoch = 0; step < steps; ++epoch) {
       loader.start_epoch(epoch);
       while (auto batch = loader.next()) {
-        // The train step: forward, loss, backward, update.
-        model.zero_grad();
-        const Tensor x = Tensor::from_vector({batch->n, 1, 28, 28}, batch->images);
-        const Tensor labels = Tensor::from_vector({batch->n}, std::vector<float>(batch->labels.begin(), batch->labels.end()));
-        const Tensor loss = ops::cross_entropy(model.forward(x, {/*training=*/true, /*seed=*/uint64_t(step)}), labels);
-        loss.backward();
-        optimizer.step(0.05f);
-        if (++step % 50 == 0) std::printf("step %d  loss %.4f\n", step, loss.item());
+        train::MicroBatch micro;
+        micro.images = Tensor::from_vector({batch->n, 1, 28, 28}, batch->images);
+        micro.labels = Tensor::from_vector({batch->n}, std::vector<float>(batch->labels.begin(), batch->labels.end()));
+        micro.classes = batch->labels;
+        micro.seed = static_cast<uint64_t>(step);
+        const train::StepResult result = train_step.run({micro}, /*lr=*/0.05f);
+        if (++step % 50 == 0)
+          std::printf("step %d  loss %.4f  accuracy %.1f%%\n", step, result.mean_loss,
+                      100.0 * result.correct / static_cast<double>(result.images));
         if (step == steps) break;
       }
     }

@@ -94,3 +94,49 @@ TEST_CASE("the tape does not keep intermediates that no backward function saved"
   loss.backward();
   REQUIRE(x.grad().to_vector() == std::vector<float>{2, 0, 2, 0});
 }
+
+TEST_CASE("a grad-final hook sees a leaf's complete gradient once, before backward returns", "[core][autograd][hooks]") {
+  // w is used by two ops, so its gradient arrives in two parts: the hook must
+  // run after the second. loss = sum(w * x) + sum(w * w): dloss/dw = x + 2w.
+  Tensor w = Tensor::from_vector({3}, {1, -2, 0.5f}).set_requires_grad(true);
+  Tensor unused = Tensor::from_vector({2}, {1, 1}).set_requires_grad(true);
+  const Tensor x = Tensor::from_vector({3}, {4, 5, 6});
+  std::vector<std::vector<float>> seen;
+  int unused_calls = 0;
+  const int id = w.add_grad_final_hook([&](const Tensor& grad) { seen.push_back(grad.to_vector()); });
+  unused.add_grad_final_hook([&](const Tensor&) { ++unused_calls; });
+  const Tensor loss = ops::add(ops::sum(ops::mul(w, x)), ops::sum(ops::mul(w, w)));
+  bool returned = false;
+  const int order_check = w.add_grad_final_hook([&](const Tensor&) { CHECK_FALSE(returned); });
+  loss.backward();
+  returned = true;
+  w.remove_grad_final_hook(order_check);
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0] == std::vector<float>{4 + 2 * 1, 5 + 2 * -2, 6 + 2 * 0.5f});
+  CHECK(unused_calls == 0);  // not reached by this backward
+  // Removed hooks stay quiet; the next backward calls the others again.
+  w.remove_grad_final_hook(id);
+  ops::sum(ops::mul(w, x)).backward();
+  CHECK(seen.size() == 1);
+}
+
+TEST_CASE("grad-final hooks fire in backward's order: later layers first", "[core][autograd][hooks]") {
+  Tensor a = Tensor::from_vector({2}, {1, 2}).set_requires_grad(true);
+  Tensor b = Tensor::from_vector({2}, {3, 4}).set_requires_grad(true);
+  std::vector<std::string> order;
+  a.add_grad_final_hook([&](const Tensor&) { order.push_back("a"); });
+  b.add_grad_final_hook([&](const Tensor&) { order.push_back("b"); });
+  // a is used first (layer 1), b last (layer 2): b's gradient is final first.
+  const Tensor hidden = ops::relu(ops::mul(a, a));
+  ops::sum(ops::mul(hidden, b)).backward();
+  CHECK(order == std::vector<std::string>{"b", "a"});
+}
+
+TEST_CASE("only leaves that require a gradient take grad-final hooks", "[core][autograd][hooks]") {
+  Tensor plain = Tensor::from_vector({1}, {1});
+  CHECK_THROWS_WITH(plain.add_grad_final_hook([](const Tensor&) {}), Catch::Contains("leaf that requires a gradient"));
+  Tensor w = Tensor::from_vector({1}, {1}).set_requires_grad(true);
+  const Tensor y = ops::mul(w, w);
+  Tensor intermediate = y;
+  CHECK_THROWS_WITH(intermediate.add_grad_final_hook([](const Tensor&) {}), Catch::Contains("leaf"));
+}

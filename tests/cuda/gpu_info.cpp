@@ -3,7 +3,9 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <cudnn.h>
+#ifdef GAZE_HAVE_NCCL
 #include <nccl.h>
+#endif
 
 #include <cstdio>
 #include <string>
@@ -32,8 +34,10 @@ int main() {
     GAZE_CUDA_CHECK(cublasGetProperty(MAJOR_VERSION, &blas[0]), op);
     GAZE_CUDA_CHECK(cublasGetProperty(MINOR_VERSION, &blas[1]), op);
     GAZE_CUDA_CHECK(cublasGetProperty(PATCH_LEVEL, &blas[2]), op);
-    int nccl = 0;
+    int nccl = 0;  // 0.0.0: this build has no NCCL
+#ifdef GAZE_HAVE_NCCL
     if (ncclGetVersion(&nccl) != ncclSuccess) nccl = 0;
+#endif
     const size_t cudnn = cudnnGetVersion();
     std::printf("{\"cuda_driver_api\": \"%s\", \"cuda_runtime\": \"%s\", \"cudnn\": \"%zu.%zu.%zu\", "
                 "\"cublas\": \"%s\", \"nccl\": \"%d.%d.%d\", \"gpus\": [",

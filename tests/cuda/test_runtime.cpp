@@ -8,7 +8,9 @@
 
 #include "cuda/caching_allocator.h"
 #include "cuda/check.h"
+#ifdef GAZE_HAVE_NCCL
 #include "cuda/nccl_communicator.h"
+#endif
 #include "tests/cuda/parity.h"
 
 using namespace gaze;
@@ -37,6 +39,7 @@ TEST_CASE("cuda: TF32 is off by default and can be switched", "[cuda][runtime]")
   REQUIRE_FALSE(cuda::tf32_enabled());
 }
 
+#ifdef GAZE_HAVE_NCCL
 TEST_CASE("cuda: NCCL unique ids survive the hex round trip", "[cuda][nccl]") {
   ncclUniqueId id;
   for (size_t i = 0; i < sizeof(id.internal); ++i) id.internal[i] = static_cast<char>(i * 37 + 5);
@@ -79,6 +82,21 @@ TEST_CASE("cuda: a one-rank NCCL communicator reduces and broadcasts in place", 
   REQUIRE(after[1] == 4.5);
 }
 
+TEST_CASE("cuda: an overlapped NCCL all-reduce runs after the compute stream's kernels", "[cuda][gpu][nccl]") {
+  GAZE_REQUIRE_GPU();
+  cuda::NcclCommunicator comm(cuda::NcclCommunicator::create_unique_id(), 0, 1, 0, 60.0);
+  Tensor data = random({5000}, 81).to(kGpu);
+  const std::vector<float> before = data.to_vector();
+  // Queued on the compute stream just before the start: the all-reduce must see its result.
+  backend_for(kGpu).scale(data, 2.0f);
+  auto pending = comm.start_all_reduce_average(data.data(), 5000);
+  pending->wait();
+  REQUIRE(pending->done());
+  const std::vector<float> after = data.to_vector();
+  for (size_t i = 0; i < before.size(); ++i) REQUIRE(after[i] == 2.0f * before[i]);
+}
+#endif  // GAZE_HAVE_NCCL
+
 namespace {
 
 // A host function queued on a stream: the stream's work does not end until
@@ -118,6 +136,7 @@ TEST_CASE("cuda: a block another stream uses is not reused before that stream's 
   REQUIRE_THROWS_WITH(cuda::record_stream(a, 0, side), Catch::Contains("not a live block"));
 }
 
+#ifdef GAZE_HAVE_NCCL
 TEST_CASE("cuda: two GPUs average a buffer over NCCL", "[cuda][multi-gpu][nccl]") {
   GAZE_REQUIRE_GPUS(2);
   const ncclUniqueId id = cuda::NcclCommunicator::create_unique_id();
@@ -154,3 +173,41 @@ TEST_CASE("cuda: two GPUs average a buffer over NCCL", "[cuda][multi-gpu][nccl]"
     REQUIRE(results[1][i] == expected);
   }
 }
+
+TEST_CASE("cuda: two GPUs average gradient buckets overlapped, in place", "[cuda][multi-gpu][nccl]") {
+  GAZE_REQUIRE_GPUS(2);
+  const ncclUniqueId id = cuda::NcclCommunicator::create_unique_id();
+  constexpr int64_t kCount = 6000;
+  std::vector<std::vector<float>> results(2);
+  std::vector<std::string> errors(2);
+  std::vector<std::thread> ranks;
+  for (int rank = 0; rank < 2; ++rank)
+    ranks.emplace_back([&, rank] {
+      try {
+        cuda::NcclCommunicator comm(id, rank, 2, rank, 60.0);
+        std::vector<float> values(kCount);
+        for (int64_t i = 0; i < kCount; ++i) values[static_cast<size_t>(i)] = static_cast<float>(i % 89) * (rank + 1);
+        Tensor arena = Tensor::from_vector({kCount}, values, Device::cuda(rank));
+        // Three buckets started back to back, as backward finishes them, then waited for.
+        std::vector<std::unique_ptr<cuda::NcclPending>> pending;
+        for (int64_t begin : {4000, 1000, 0}) {
+          const int64_t end = begin == 4000 ? kCount : begin == 1000 ? 4000 : 1000;
+          pending.push_back(comm.start_all_reduce_average(arena.data() + begin, static_cast<size_t>(end - begin)));
+        }
+        for (auto& p : pending) p->wait();
+        results[static_cast<size_t>(rank)] = arena.to_vector();
+      } catch (const std::exception& e) {
+        errors[static_cast<size_t>(rank)] = e.what();
+      }
+    });
+  for (std::thread& t : ranks) t.join();
+  REQUIRE(errors[0].empty());
+  REQUIRE(errors[1].empty());
+  for (size_t i = 0; i < static_cast<size_t>(kCount); ++i) {
+    const float expected = static_cast<float>(i % 89) * 1.5f;  // (x + 2x) / 2
+    INFO("element " << i);
+    REQUIRE(results[0][i] == expected);
+    REQUIRE(results[1][i] == expected);
+  }
+}
+#endif  // GAZE_HAVE_NCCL

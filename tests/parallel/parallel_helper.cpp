@@ -19,6 +19,7 @@
 #include "train/trainer.h"
 
 using namespace gaze::train;
+using gaze::Tensor;
 
 namespace {
 
@@ -30,17 +31,17 @@ class FaultyRank final : public Communicator {
   FaultyRank(MpiCommunicator& world, std::string fault) : world_(world), fault_(std::move(fault)) {}
   int rank() const override { return world_.rank(); }
   int size() const override { return world_.size(); }
-  void all_reduce_average(float* data, size_t count) override {
+  std::unique_ptr<PendingCollective> start_all_reduce_average(Tensor t) override {
     if (rank() == 1 && ++reductions_ == kFaultyStep) {
       std::fprintf(stderr, "parallel_helper: rank 1 simulates a %s\n", fault_ == "die" ? "crash" : "hang");
       std::fflush(stderr);
       if (fault_ == "die") _exit(9);
       while (true) pause();
     }
-    world_.all_reduce_average(data, count);
+    return world_.start_all_reduce_average(std::move(t));
   }
   void all_reduce_sum(double* data, size_t count) override { world_.all_reduce_sum(data, count); }
-  void broadcast(float* data, size_t count, int root) override { world_.broadcast(data, count, root); }
+  void broadcast(Tensor t, int root) override { world_.broadcast(std::move(t), root); }
   void check_same(const std::string& what, unsigned long long value) override { world_.check_same(what, value); }
 
  private:

@@ -1,6 +1,7 @@
 // Data parallelism over MPI, run as `mpirun -np 2 test_parallel_mpi`: every
 // rank runs every test case in the same order (they share collectives).
-// 2 ranks x batch 32 train exactly as 1 rank x batch 64; the ranks' shards
+// 2 ranks x batch 32 train exactly as 1 rank x batch 64 (with overlap on and
+// off, and with gradient accumulation); the ranks' shards
 // cover each epoch exactly once; mismatched configs and diverged replicas
 // are errors on every rank.
 #include <catch2/catch.hpp>
@@ -48,53 +49,97 @@ class DriftingRank final : public Communicator {
  public:
   int rank() const override { return world().rank(); }
   int size() const override { return world().size(); }
-  void all_reduce_average(float* data, size_t count) override {
-    world().all_reduce_average(data, count);
-    if (rank() == 1 && count > 0) data[0] += 1e-3f;
+  std::unique_ptr<PendingCollective> start_all_reduce_average(Tensor t) override {
+    world().all_reduce_average(t);
+    if (rank() == 1 && t.numel() > 0) t.data()[t.numel() - 1] += 1e-3f;  // a gradient, never a control value
+    return std::make_unique<CompletedCollective>();
   }
   void all_reduce_sum(double* data, size_t count) override { world().all_reduce_sum(data, count); }
-  void broadcast(float* data, size_t count, int root) override { world().broadcast(data, count, root); }
+  void broadcast(Tensor t, int root) override { world().broadcast(std::move(t), root); }
   void check_same(const std::string& what, unsigned long long value) override { world().check_same(what, value); }
+};
+
+// Rank 1's loss turns NaN at one step: it writes NaN into the control value
+// that rides in the step's (single, whole-arena) gradient all-reduce, as its
+// TrainStep would after a NaN loss.
+class PoisonedRank final : public Communicator {
+ public:
+  explicit PoisonedRank(int poisoned_step) : poisoned_step_(poisoned_step) {}
+  int rank() const override { return world().rank(); }
+  int size() const override { return world().size(); }
+  std::unique_ptr<PendingCollective> start_all_reduce_average(Tensor t) override {
+    if (rank() == 1 && ++starts_ == poisoned_step_) t.data()[0] = std::nanf("");
+    return world().start_all_reduce_average(std::move(t));
+  }
+  void all_reduce_sum(double* data, size_t count) override { world().all_reduce_sum(data, count); }
+  void broadcast(Tensor t, int root) override { world().broadcast(std::move(t), root); }
+  void check_same(const std::string& what, unsigned long long value) override { world().check_same(what, value); }
+
+ private:
+  int poisoned_step_, starts_ = 0;
 };
 
 }  // namespace
 
 TEST_CASE("the test runs on two MPI ranks", "[parallel][mpi]") { REQUIRE(world().size() == 2); }
 
+// Every variant of the data-parallel step must give 1 rank x batch 64:
+// buckets all-reduced during backward (many small ones, so that several
+// start before backward ends), all after backward, and 2 micro-batches of 16
+// per rank accumulated before one all-reduce.
 TEST_CASE("2 ranks x batch 32 train exactly as 1 rank x batch 64", "[parallel][mpi][equivalence]") {
   const fs::path out = shared_dir("equivalence");
   const std::vector<std::string> two_epochs{"train.epochs=2", "train.check_replicas=true"};
-  auto with = [&](std::string batch) {
-    std::vector<std::string> overrides = two_epochs;
-    overrides.push_back("train.batch_per_device=" + batch);
+  auto with = [&](std::vector<std::string> overrides) {
+    overrides.insert(overrides.end(), two_epochs.begin(), two_epochs.end());
     return tiny_config(overrides);
   };
-  const TrainResult parallel = train_quietly(with("32"), out / "two_ranks", world());
   // Every rank trains the single-process reference into its own folder.
   SingleProcess alone;
   const fs::path single_out = out / ("one_rank_on_rank" + std::to_string(world().rank()));
-  const TrainResult single = train_quietly(with("64"), single_out, alone);
-  barrier();  // rank 0 has written the two-rank checkpoint
-
-  REQUIRE(parallel.history.size() == 2);
-  REQUIRE(single.history.size() == 2);
-  for (size_t e = 0; e < 2; ++e) {
-    CAPTURE(e);
-    CHECK(parallel.history[e].val_acc == single.history[e].val_acc);
-    CHECK(parallel.history[e].val_loss == Approx(single.history[e].val_loss).epsilon(1e-5));
-    CHECK(parallel.history[e].train_loss == Approx(single.history[e].train_loss).epsilon(1e-5));
-    CHECK(parallel.history[e].train_acc == single.history[e].train_acc);
-  }
-  // The run learned something, so equal parameters are not equal by accident.
-  CHECK(parallel.best_val_acc > 0.9);
-  const auto two = parameters_in(out / "two_ranks" / "last.safetensors");
+  const TrainResult single = train_quietly(with({"train.batch_per_device=64"}), single_out, alone);
   const auto one = parameters_in(single_out / "last.safetensors");
-  REQUIRE(two.size() == one.size());
-  for (const auto& [name, values] : one) {
-    CAPTURE(name);
-    REQUIRE(two.count(name));
-    CHECK(relative_difference(two.at(name), values) <= 1e-5);
+  REQUIRE(single.history.size() == 2);
+  // The run learned something, so equal parameters are not equal by accident.
+  CHECK(single.best_val_acc > 0.9);
+
+  const std::vector<std::pair<std::string, std::vector<std::string>>> variants{
+      {"overlapped, 1 KiB buckets", {"train.batch_per_device=32", "train.overlap=true", "train.bucket_mib=0.001"}},
+      {"after backward", {"train.batch_per_device=32", "train.overlap=false"}},
+      {"2 x 16 accumulated", {"train.batch_per_device=16", "train.accumulate=2", "train.bucket_mib=0.001"}}};
+  for (const auto& [label, overrides] : variants) {
+    CAPTURE(label);
+    const fs::path parallel_out = out / ("two_ranks_" + std::to_string(&label - &variants.front().first));
+    const TrainResult parallel = train_quietly(with(overrides), parallel_out, world());
+    barrier();  // rank 0 has written the two-rank checkpoint
+    REQUIRE(parallel.history.size() == 2);
+    for (size_t e = 0; e < 2; ++e) {
+      CAPTURE(e);
+      CHECK(parallel.history[e].val_acc == single.history[e].val_acc);
+      CHECK(parallel.history[e].val_loss == Approx(single.history[e].val_loss).epsilon(1e-5));
+      CHECK(parallel.history[e].train_loss == Approx(single.history[e].train_loss).epsilon(1e-5));
+      CHECK(parallel.history[e].train_acc == single.history[e].train_acc);
+    }
+    const auto two = parameters_in(parallel_out / "last.safetensors");
+    REQUIRE(two.size() == one.size());
+    for (const auto& [name, values] : one) {
+      CAPTURE(name);
+      REQUIRE(two.count(name));
+      CHECK(relative_difference(two.at(name), values) <= 1e-5);
+    }
   }
+}
+
+TEST_CASE("a NaN loss on one rank stops every rank at the same step, best.safetensors untouched",
+          "[parallel][mpi][nan]") {
+  const fs::path out = shared_dir("nan");
+  // tiny.yaml at 2 x 32: 6 steps per epoch; step 2 of epoch 2 is the 8th all-reduce.
+  PoisonedRank poisoned(8);
+  const TrainConfig config = tiny_config({"train.epochs=3", "train.batch_per_device=32"});
+  CHECK_THROWS_WITH(train_quietly(config, out, poisoned),
+                    Catch::Contains("loss became nan at epoch 2, step 2") && Catch::Contains("untouched"));
+  barrier();
+  if (world().is_root()) CHECK(load_model_file((out / "best.safetensors").string()).info.value("epoch", 0) == 1);
 }
 
 TEST_CASE("over an epoch the ranks together see every training sample exactly once", "[parallel][mpi][shards]") {

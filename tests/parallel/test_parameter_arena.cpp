@@ -1,5 +1,5 @@
 // ParameterArena: parameters and gradients live in two flat tensors, backward
-// accumulates into them, and the all-reduce walks fixed buckets in order.
+// accumulates into them (after the control values), and the optimizer updates them.
 #include <catch2/catch.hpp>
 
 #include "core/core.h"
@@ -29,21 +29,6 @@ void backward_on_fixed_batch(Model& model) {
   ops::cross_entropy(model.forward(images, true), labels).backward();
 }
 
-// Averages like two ranks holding the same data would, and records the buckets.
-class RecordingCommunicator final : public Communicator {
- public:
-  int rank() const override { return 0; }
-  int size() const override { return 2; }
-  void all_reduce_average(float* data, size_t count) override {
-    buckets.push_back(count);
-    for (size_t i = 0; i < count; ++i) data[i] *= 0.5f;
-  }
-  void all_reduce_sum(double*, size_t) override {}
-  void broadcast(float*, size_t, int) override {}
-  void check_same(const std::string&, unsigned long long) override {}
-  std::vector<size_t> buckets;
-};
-
 }  // namespace
 
 TEST_CASE("the arena holds every parameter and gradient as slices in model order", "[parallel][arena]") {
@@ -55,6 +40,8 @@ TEST_CASE("the arena holds every parameter and gradient as slices in model order
   }
   ParameterArena arena(model);
   REQUIRE(arena.size() == model.parameter_count());
+  CHECK(arena.gradient_arena().numel() == ParameterArena::kControlFloats + arena.size());
+  CHECK(arena.control().to_vector() == std::vector<float>(ParameterArena::kControlFloats, 0.0f));
   CHECK(arena.parameters().to_vector() == before);
   for (const auto& [name, tensor] : model.named_parameters()) {
     CAPTURE(name);
@@ -85,21 +72,6 @@ TEST_CASE("backward accumulates into the gradient arena, as into separate gradie
     CHECK(tensor.grad().shares_storage_with(arena.gradients()));
 }
 
-TEST_CASE("gradients are averaged in fixed-size buckets covering the arena once", "[parallel][arena]") {
-  Model model = small_model();
-  ParameterArena arena(model);
-  backward_on_fixed_batch(model);
-  const std::vector<float> before = arena.gradients().to_vector();
-  RecordingCommunicator comm;
-  arena.average_gradients(comm, 7);
-  const auto total = static_cast<size_t>(arena.size());
-  REQUIRE(comm.buckets.size() == (total + 6) / 7);
-  for (size_t i = 0; i + 1 < comm.buckets.size(); ++i) CHECK(comm.buckets[i] == 7);
-  CHECK(comm.buckets.back() == total - 7 * (comm.buckets.size() - 1));
-  const std::vector<float> after = arena.gradients().to_vector();
-  for (size_t i = 0; i < total; ++i) REQUIRE(after[i] == 0.5f * before[i]);
-}
-
 TEST_CASE("the optimizer updates the arena, and the checksum sees it", "[parallel][arena]") {
   Model model = small_model();
   ParameterArena arena(model);
@@ -113,14 +85,4 @@ TEST_CASE("the optimizer updates the arena, and the checksum sees it", "[paralle
   optimizer.step(0.1f);
   CHECK(arena.parameters().to_vector() != before);
   CHECK(arena.parameter_checksum() != twin_arena.parameter_checksum());
-}
-
-TEST_CASE("a single process skips the all-reduce", "[parallel][arena]") {
-  Model model = small_model();
-  ParameterArena arena(model);
-  backward_on_fixed_batch(model);
-  const std::vector<float> before = arena.gradients().to_vector();
-  SingleProcess alone;
-  arena.average_gradients(alone);
-  CHECK(arena.gradients().to_vector() == before);
 }
