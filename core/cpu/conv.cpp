@@ -34,12 +34,14 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& y, const Co
   return {w.dim(1), x.dim(2), x.dim(3), w.dim(0) / g.groups, w.dim(2), w.dim(3), y.dim(2), y.dim(3), g.groups};
 }
 
-// groups == input channels (one input channel per group), as MobileNet's.
-bool is_depthwise(const ConvShape& s) { return s.groups > 1 && s.channels == 1; }
-
 cpu::DepthwiseShape depthwise_shape(const ConvShape& s, int64_t batch, const Conv2dGeometry& g) {
   return {batch, s.groups, s.height, s.width, s.out_channels * s.groups, s.kernel_h, s.kernel_w,
           s.out_h, s.out_w, g};
+}
+
+// groups == input channels (one input channel per group), as MobileNet's.
+bool use_depthwise(const ConvShape& s, int64_t batch, const Conv2dGeometry& g) {
+  return s.groups > 1 && s.channels == 1 && cpu::depthwise_applies(depthwise_shape(s, batch, g));
 }
 
 // Winograd's 16 GEMMs reduce over the input channels only (K = channels),
@@ -152,7 +154,7 @@ void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& 
   const float* pw = w.data();
   const float* pb = b.defined() ? b.data() : nullptr;
   float* py = y.data();
-  if (is_depthwise(s)) {
+  if (use_depthwise(s, batch, g)) {
     cpu::depthwise_forward(px, pw, pb, depthwise_shape(s, batch, g), py);
     return;
   }
@@ -199,7 +201,7 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   const float* px = x.data();
   const float* pw = w.data();
   const float* pgy = grad_y.data();
-  if (is_depthwise(s)) {
+  if (use_depthwise(s, batch, g)) {
     cpu::depthwise_backward(px, pw, pgy, depthwise_shape(s, batch, g), grad_x.defined() ? grad_x.data() : nullptr,
                             grad_w.defined() ? grad_w.data() : nullptr);
     if (grad_b.defined()) bias_gradient(pgy, batch, s.groups * s.out_channels, s.out_pixels(), grad_b.data());

@@ -2,8 +2,9 @@
 // Depthwise convolution on the CPU (groups == input channels, as in
 // MobileNet): output channel o reads only input channel o / multiplier, with
 // multiplier = out / in. Im2col + GEMM would run one GEMM per channel with a
-// single output row, all overhead; these direct loops walk each plane once
-// per kernel tap instead, and vectorize along the output row for stride 1.
+// single output row, all overhead; these direct loops copy each plane once
+// into a zero-bordered buffer and accumulate the kernel taps along output
+// rows (vectorized for stride 1; the 3x3 kernel unrolled).
 #include <cstdint>
 
 #include "core/backend.h"
@@ -16,6 +17,11 @@ struct DepthwiseShape {
   Conv2dGeometry geometry;
   int64_t multiplier() const { return out_channels / channels; }
 };
+
+// True when the padding is smaller than the kernel (every real network), so
+// the bordered plane stays within the input plus a kernel-wide border; other
+// geometries take the general grouped path.
+bool depthwise_applies(const DepthwiseShape& s);
 
 // y = depthwise conv(x, w) + b; w [out, 1, kh, kw]; b may be null.
 void depthwise_forward(const float* x, const float* w, const float* b, const DepthwiseShape& s, float* y);

@@ -63,6 +63,12 @@ TEST_CASE("gradcheck: grouped and depthwise conv2d", "[gradcheck][ops][conv][gro
     Conv2dGeometry g{2, 2, 1, 1, 3};
     check_gradients([g](const std::vector<Tensor>& in) { return ops_conv(in, g); }, {x, w});
   }
+  SECTION("depthwise 1x1 with padding 1 (padding >= kernel: the general grouped path)") {
+    const Tensor x = leaf(random_input({2, 3, 3, 4}, rng));
+    const Tensor w = leaf(random_input({3, 1, 1, 1}, rng)), b = leaf(random_input({3}, rng));
+    Conv2dGeometry g{1, 1, 1, 1, 3};
+    check_gradients([g](const std::vector<Tensor>& in) { return ops_conv(in, g); }, {x, w, b});
+  }
   SECTION("depthwise, non-square 2x3 kernel, stride (1, 2), padding (0, 2)") {
     const Tensor x = leaf(random_input({2, 2, 4, 7}, rng));
     const Tensor w = leaf(random_input({2, 1, 2, 3}, rng, 0.5f)), b = leaf(random_input({2}, rng));
