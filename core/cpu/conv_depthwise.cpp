@@ -83,24 +83,67 @@ void plane_backward_data(const float* __restrict__ grad_out, const float* __rest
   }
 }
 
+// The same for stride 1 as a gather, which vectorizes like the forward pass:
+// grad_x[iy, ix] += sum_{ki, kj} kernel[ki, kj] * grad_out[iy + pad - ki, ix + pad - kj],
+// reading grad_out from a copy with a zero border of K - 1 (`bordered`, row
+// length `bordered_width`), which covers every index since pad < K.
+template <int K>
+void plane_backward_data_stride1(const float* __restrict__ bordered, int64_t bordered_width,
+                                 const float* __restrict__ kernel, const DepthwiseShape& s,
+                                 float* __restrict__ grad_x) {
+  const int64_t top = s.geometry.pad_h + K - 1, left = s.geometry.pad_w + K - 1;
+  for (int64_t iy = 0; iy < s.height; ++iy) {
+    float* __restrict__ dst = grad_x + iy * s.width;
+    for (int64_t ix = 0; ix < s.width; ++ix) {
+      float acc = 0;
+      for (int ki = 0; ki < K; ++ki)
+        for (int kj = 0; kj < K; ++kj)
+          acc += kernel[ki * K + kj] * bordered[(iy + top - ki) * bordered_width + ix + left - kj];
+      dst[ix] += acc;
+    }
+  }
+}
+
 // grad_kernel[ki, kj] += sum_{oy, ox} grad_out[oy, ox] * padded[oy * sh + ki, ox * sw + kj],
-// each row's sums in float, rows accumulated in double (a fixed order).
+// summed over the plane in float and added to the double total once per
+// plane, always in the same order (deterministic for any thread count).
 template <int K, int S = 0>
 void plane_backward_weights(const float* __restrict__ grad_out, const float* __restrict__ padded,
                             const DepthwiseShape& s, const Padded& p, double* grad_kernel) {
   const int64_t sh = s.geometry.stride_h, sw = S > 0 ? S : s.geometry.stride_w;
-  for (int64_t oy = 0; oy < s.out_h; ++oy) {
-    const float* __restrict__ dy = grad_out + oy * s.out_w;
-    const float* rows = padded + oy * sh * p.width;
-    if constexpr (K > 0) {
-      float row_sums[K * K] = {};
-      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+  if constexpr (K > 0) {
+    // Eight partial sums per tap, one per lane of a vector register (for
+    // stride 1, where the loads are contiguous), plus one for the columns
+    // past the last full group of eight.
+    constexpr int kLanes = 8;
+    float lanes[K * K][kLanes] = {};
+    float rest[K * K] = {};
+    const int64_t full = S == 1 ? s.out_w / kLanes * kLanes : 0;
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      const float* __restrict__ dy = grad_out + oy * s.out_w;
+      const float* rows = padded + oy * sh * p.width;
+      for (int64_t ox = 0; ox < full; ox += kLanes)
+        for (int ki = 0; ki < K; ++ki)
+          for (int kj = 0; kj < K; ++kj) {
+            const float* __restrict__ src = rows + ki * p.width + ox + kj;
+            float* acc = lanes[ki * K + kj];
+            for (int l = 0; l < kLanes; ++l) acc[l] += dy[ox + l] * src[l];
+          }
+      for (int64_t ox = full; ox < s.out_w; ++ox) {
         const float g = dy[ox];
         for (int ki = 0; ki < K; ++ki)
-          for (int kj = 0; kj < K; ++kj) row_sums[ki * K + kj] += g * rows[ki * p.width + ox * sw + kj];
+          for (int kj = 0; kj < K; ++kj) rest[ki * K + kj] += g * rows[ki * p.width + ox * sw + kj];
       }
-      for (int i = 0; i < K * K; ++i) grad_kernel[i] += row_sums[i];
-    } else {
+    }
+    for (int t = 0; t < K * K; ++t) {
+      float sum = rest[t];
+      for (int l = 0; l < kLanes; ++l) sum += lanes[t][l];
+      grad_kernel[t] += sum;
+    }
+  } else {
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      const float* __restrict__ dy = grad_out + oy * s.out_w;
+      const float* rows = padded + oy * sh * p.width;
       for (int64_t ki = 0; ki < s.kernel_h; ++ki)
         for (int64_t kj = 0; kj < s.kernel_w; ++kj) {
           const float* __restrict__ src = rows + ki * p.width + kj;
@@ -152,9 +195,30 @@ void depthwise_backward(const float* x, const float* w, const float* grad_y, con
   const int64_t plane = s.height * s.width, out_plane = s.out_h * s.out_w;
   const int64_t taps = s.kernel_h * s.kernel_w, multiplier = s.multiplier();
   const int64_t top = s.geometry.pad_h, left = s.geometry.pad_w;
-  if (grad_x) {
+  const bool gather = is_3x3(s) && s.geometry.stride_h == 1 && s.geometry.stride_w == 1;
+  if (grad_x && gather) {
     // One input plane per iteration gathers from its `multiplier` output
     // planes, so no two threads write the same element.
+    const int64_t border = 2, bordered_width = s.out_w + 2 * border;
+    const int64_t bordered_size = (s.out_h + 2 * border) * bordered_width;
+#pragma omp parallel
+    {
+      std::vector<float> bordered(static_cast<size_t>(bordered_size), 0.0f);
+#pragma omp for collapse(2) schedule(static)
+      for (int64_t n = 0; n < s.batch; ++n)
+        for (int64_t c = 0; c < s.channels; ++c) {
+          float* gx = grad_x + (n * s.channels + c) * plane;
+          std::fill(gx, gx + plane, 0.0f);
+          for (int64_t o = c * multiplier; o < (c + 1) * multiplier; ++o) {
+            const float* gy = grad_y + (n * s.out_channels + o) * out_plane;
+            for (int64_t oy = 0; oy < s.out_h; ++oy)  // the border stays zero
+              std::copy(gy + oy * s.out_w, gy + (oy + 1) * s.out_w,
+                        bordered.data() + (oy + border) * bordered_width + border);
+            plane_backward_data_stride1<3>(bordered.data(), bordered_width, w + o * taps, s, gx);
+          }
+        }
+    }
+  } else if (grad_x) {
 #pragma omp parallel
     {
       std::vector<float> grad_padded(static_cast<size_t>(p.size()));
