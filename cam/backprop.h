@@ -1,6 +1,7 @@
 #pragma once
 // Internal to cam/: one backward pass from the target logits through a
-// model, shared by the gradient methods (gradients.cpp, guided_relu.cpp).
+// model, shared by the gradient methods (gradients.cpp, guided_relu.cpp,
+// layer_cams.cpp).
 #include <string>
 #include <vector>
 
@@ -8,6 +9,20 @@
 #include "layers/model.h"
 
 namespace gaze::cam::detail {
+
+// Turns parameter gradients off for its lifetime: attribution needs only
+// activation gradients, and skipping dW halves the backward work.
+class FrozenParameters {
+ public:
+  explicit FrozenParameters(const Model& model);
+  ~FrozenParameters();
+  FrozenParameters(const FrozenParameters&) = delete;
+  FrozenParameters& operator=(const FrozenParameters&) = delete;
+
+ private:
+  NamedTensors parameters_;
+  std::vector<bool> was_trainable_;
+};
 
 struct GradientPass {
   std::vector<float> input_gradient;       // d z / d x, [N, C, H, W]

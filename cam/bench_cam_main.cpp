@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <memory>
 
 #include "cam/methods.h"
+#include "cam/patterns.h"
 #include "core/autograd.h"
 #include "core/program.h"
 #include "core/random.h"
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "images per batch for the forward/CAM and gradient methods")->capture_default_str();
   app.add_option("--repeats", repeats, "timing repeats (best is reported)")->capture_default_str();
   app.add_option("--slow-images", slow_images,
-                 "images for scorecam, smoothgrad, integrated-gradients and occlusion (each costs many forwards)")
+                 "images for scorecam, smoothgrad, integrated-gradients, occlusion and ablationcam (each costs many "
+                 "forwards)")
       ->capture_default_str();
   app.add_option("--methods", methods, "methods to time")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
@@ -80,7 +83,12 @@ int main(int argc, char** argv) {
       options.method = gaze::cam::parse_method(name);
       const bool slow = options.method == gaze::cam::Method::scorecam || options.method == gaze::cam::Method::smoothgrad ||
                         options.method == gaze::cam::Method::integrated_gradients ||
-                        options.method == gaze::cam::Method::occlusion;
+                        options.method == gaze::cam::Method::occlusion || options.method == gaze::cam::Method::ablationcam;
+      if (options.method == gaze::cam::Method::pattern_attribution) {  // patterns from the random batch itself
+        gaze::cam::PatternEstimator estimator(model);
+        estimator.add(model, x);
+        options.patterns = std::make_shared<gaze::cam::Patterns>(estimator.patterns());
+      }
       const int images = slow ? std::min(slow_images, batch) : batch;
       const Tensor input = x.narrow(0, 0, images).contiguous();
       const std::vector<int> targets(static_cast<size_t>(images), 0);

@@ -2,13 +2,17 @@
 // gaze::cam owns everything after training that shows where a network looks:
 // class activation maps read straight from the model graph (the gap layer's
 // input A and the dense weights w, in place: M_c = sum_k w_ck A_k), the other
-// attribution methods (contrastive CAM, Grad-CAM, Grad-CAM++, Score-CAM,
-// saliency, guided backpropagation, SmoothGrad, integrated gradients,
-// occlusion), colormaps, overlays, boxes, faithfulness metrics, the HTML
-// report, .npy output and the cam-infer pipeline. It knows checkpoints only
-// through their metadata contract, never training internals.
+// attribution methods (cam/methods.h: contrastive CAM, Grad-CAM, Grad-CAM++,
+// HiResCAM, XGrad-CAM, LayerCAM, Score-CAM, Ablation-CAM, EigenCAM, saliency,
+// SmoothGrad, guided backpropagation, DeConvNet, input x gradient,
+// integrated gradients, DeepLift, LRP-epsilon, LRP-alpha-beta, deep Taylor,
+// PatternAttribution, occlusion), colormaps, overlays, boxes, faithfulness
+// metrics, the HTML report, .npy output and the cam-infer pipeline. It knows
+// checkpoints only through their metadata contract, never training internals.
 //
-// Conventions (those of pytorch-grad-cam and Captum, so results compare):
+// Display conventions (those of pytorch-grad-cam and Captum, so pictures
+// compare; where a method's numbers differ from pytorch-grad-cam's, the
+// method's source says how, and MethodOptions::compat reproduces them):
 // - target class: top-1 unless one is asked for; methods explain its logit;
 // - display: ReLU, then per-image min-max to [0, 1] (an all-zero or constant
 //   map stays zero, with a warning, never NaN); contrastive CAM instead

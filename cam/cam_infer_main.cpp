@@ -9,7 +9,7 @@
 
 int main(int argc, char** argv) {
   gaze::cam::InferOptions options;
-  std::string method = "cam";
+  std::string method = "cam", compat = "gaze", baseline = "zero";
   CLI::App app{"Explain a gaze classifier's predictions with class activation maps"};
   app.add_option("--checkpoint", options.checkpoint, "gaze checkpoint (best.safetensors)")->required();
   std::string methods;
@@ -17,7 +17,24 @@ int main(int argc, char** argv) {
   app.add_option("--method", method, "attribution method: " + methods)->capture_default_str();
   app.add_option("--class", options.target_class, "class to explain (a class name or 'all'; default: top-1)");
   app.add_option("--layer", options.method.layer,
-                 "conv layer for gradcam, gradcam++ and scorecam (default: the layer before global average pooling)");
+                 "conv layer for gradcam, gradcam++, scorecam, hirescam, xgradcam, layercam, eigencam and ablationcam "
+                 "(default: the layer before global average pooling)");
+  app.add_option("--compat", compat,
+                 "gaze (the papers' definitions) or pytorch-grad-cam (its numbers for gradcam++, scorecam, xgradcam, "
+                 "ablationcam and its renormalization after resizing; see the README)")
+      ->capture_default_str();
+  app.add_option("--lrp-epsilon", options.method.lrp_epsilon, "lrp-epsilon: the stabilizer epsilon")
+      ->capture_default_str();
+  app.add_option("--lrp-alpha", options.method.lrp_alpha, "lrp-alpha-beta: alpha (alpha - beta must be 1)")
+      ->capture_default_str();
+  app.add_option("--lrp-beta", options.method.lrp_beta, "lrp-alpha-beta: beta (1, 0 and 2, 1 are the usual pairs)")
+      ->capture_default_str();
+  app.add_option("--deeplift-baseline", baseline, "deeplift: reference input, zero or blur")->capture_default_str();
+  app.add_option("--deeplift-blur-sigma", options.method.deeplift_blur_sigma,
+                 "deeplift blur baseline: Gaussian sigma in pixels (0: a tenth of the shorter input side)")
+      ->capture_default_str();
+  app.add_option("--patterns-from", options.patterns_from,
+                 "pattern-attribution: folder of images to estimate the patterns from (cached next to the checkpoint)");
   app.add_option("--out", options.out_dir, "output folder")->capture_default_str();
   app.add_flag("--save-raw", options.save_raw, "also write the unnormalized map as <stem>.<method>.npy");
   app.add_flag("--bbox", options.bbox, "box the largest region above the threshold of the map's maximum");
@@ -37,6 +54,8 @@ int main(int argc, char** argv) {
   return gaze::run_program("cam-infer", [&] {
     gaze::init_runtime();
     options.method.method = gaze::cam::parse_method(method);
+    options.method.compat = gaze::cam::parse_compat(compat);
+    options.method.deeplift_baseline = gaze::cam::parse_baseline(baseline);
     return gaze::cam::run_cam_infer(options, std::cout, std::cerr);
   });
 }

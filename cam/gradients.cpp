@@ -1,14 +1,22 @@
 // Gradient methods: Grad-CAM (Selvaraju et al. 2017), Grad-CAM++
 // (Chattopadhyay et al. 2018), vanilla saliency (Simonyan et al. 2014),
-// SmoothGrad (Smilkov et al. 2017) and integrated gradients (Sundararajan et
-// al. 2017), all on the autograd graph: model.activation(layer).retain_grad()
-// gives d logit / d A for any conv layer.
+// SmoothGrad (Smilkov et al. 2017), integrated gradients (Sundararajan et
+// al. 2017) and input x gradient (Shrikumar et al. 2016, "Not just a black
+// box: learning important features through propagating activation
+// differences", arXiv:1605.01713), all on the autograd graph:
+// model.activation(layer).retain_grad() gives d logit / d A for any conv layer.
+//
+// Grad-CAM++ against pytorch-grad-cam: both use the closed form for an
+// exponential score, alpha = g^2 / (2 g^2 + sum(A) g^3), 0 where g = 0;
+// pytorch-grad-cam adds 1e-6 to the denominator, gaze does not (the paper's
+// formula; a zero denominator gives alpha 0). --compat pytorch-grad-cam adds it.
 #include <algorithm>
 #include <cmath>
 
 #include "cam/backprop.h"
 #include "cam/graph.h"
 #include "cam/methods.h"
+#include "cam/propagation.h"
 #include "core/error.h"
 #include "core/ops.h"
 #include "core/random.h"
@@ -17,28 +25,16 @@ namespace gaze::cam {
 
 namespace detail {
 
-namespace {
-// Turns parameter gradients off for its lifetime: attribution needs only
-// activation gradients, and skipping dW halves the backward work.
-class FrozenParameters {
- public:
-  explicit FrozenParameters(const Model& model) : parameters_(model.named_parameters()) {
-    for (auto& [name, tensor] : parameters_) {
-      was_trainable_.push_back(tensor.requires_grad());
-      tensor.set_requires_grad(false);
-    }
+FrozenParameters::FrozenParameters(const Model& model) : parameters_(model.named_parameters()) {
+  for (auto& [name, tensor] : parameters_) {
+    was_trainable_.push_back(tensor.requires_grad());
+    tensor.set_requires_grad(false);
   }
-  ~FrozenParameters() {
-    for (size_t i = 0; i < parameters_.size(); ++i) parameters_[i].second.set_requires_grad(was_trainable_[i]);
-  }
-  FrozenParameters(const FrozenParameters&) = delete;
-  FrozenParameters& operator=(const FrozenParameters&) = delete;
+}
 
- private:
-  NamedTensors parameters_;
-  std::vector<bool> was_trainable_;
-};
-}  // namespace
+FrozenParameters::~FrozenParameters() {
+  for (size_t i = 0; i < parameters_.size(); ++i) parameters_[i].second.set_requires_grad(was_trainable_[i]);
+}
 
 GradientPass backprop_targets(Model& model, const Tensor& x, const std::vector<int>& targets,
                               const std::string& layer) {
@@ -101,7 +97,8 @@ std::vector<float> replicate_image(const std::vector<float>& x, const Shape& sha
 using detail::backprop_targets;
 
 std::vector<Map> gradcam_maps(Model& model, const Tensor& x, const std::vector<int>& targets,
-                              const std::string& layer, bool plus_plus) {
+                              const std::string& layer, bool plus_plus, Compat compat) {
+  const double epsilon = compat == Compat::pytorch_grad_cam ? 1e-6 : 0.0;
   check_target_layer(model, layer);
   const detail::GradientPass pass = backprop_targets(model, x, targets, layer);
   const int64_t images = pass.activation_shape[0], channels = pass.activation_shape[1];
@@ -119,12 +116,13 @@ std::vector<Map> gradcam_maps(Model& model, const Tensor& x, const std::vector<i
         weight /= static_cast<double>(plane);
       } else {
         // Grad-CAM++ with the exponential-score closed form: alpha = g^2 /
-        // (2 g^2 + sum(A) g^3), weight = sum alpha relu(g), as pytorch-grad-cam.
+        // (2 g^2 + sum(A) g^3), weight = sum alpha relu(g), as pytorch-grad-cam
+        // (which adds 1e-6 to the denominator: the compat epsilon).
         double activation_sum = 0;
         for (int64_t i = 0; i < plane; ++i) activation_sum += a[i];
         for (int64_t i = 0; i < plane; ++i) {
           const double g1 = g[i], g2 = g1 * g1, g3 = g2 * g1;
-          const double denominator = 2 * g2 + activation_sum * g3;
+          const double denominator = 2 * g2 + activation_sum * g3 + epsilon;
           const double alpha = g1 != 0 && denominator != 0 ? g2 / denominator : 0.0;
           weight += alpha * std::max(g1, 0.0);
         }
@@ -145,6 +143,16 @@ std::vector<Map> saliency_maps(Model& model, const Tensor& x, const std::vector<
     map.values = detail::max_abs_over_channels(pass.input_gradient, pass.input_shape, n);
     maps.push_back(std::move(map));
   }
+  return maps;
+}
+
+std::vector<Map> input_x_gradient_maps(Model& model, const Tensor& x, const std::vector<int>& targets) {
+  const detail::GradientPass pass = backprop_targets(model, x, targets, "");
+  const std::vector<float> host = x.to_vector();
+  std::vector<float> product(host.size());
+  for (size_t i = 0; i < host.size(); ++i) product[i] = host[i] * pass.input_gradient[i];
+  std::vector<Map> maps;
+  for (int64_t n = 0; n < x.dim(0); ++n) maps.push_back(detail::channel_sum_map(product, x.shape(), n));
   return maps;
 }
 

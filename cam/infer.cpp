@@ -15,6 +15,7 @@
 #include "cam/image_io.h"
 #include "cam/metrics.h"
 #include "cam/npy.h"
+#include "cam/patterns.h"
 #include "cam/report.h"
 #include "core/error.h"
 #include "core/json_text.h"
@@ -76,6 +77,21 @@ class CamInferRun {
     if (method == Method::cam || method == Method::contrastive) layer_ = find_cam_graph(model).feature_layer;
     method_options_ = options.method;
     method_options_.layer = layer_;
+    if (method_options_.pixel_low.empty()) {  // pixels 0 and 1, normalized as the checkpoint does
+      const data::DataConfig& config = checkpoint_.preprocessing;
+      for (int c = 0; c < config.channels; ++c) {
+        method_options_.pixel_low.push_back((0.0f - config.mean[static_cast<size_t>(c)]) / config.stddev[static_cast<size_t>(c)]);
+        method_options_.pixel_high.push_back((1.0f - config.mean[static_cast<size_t>(c)]) / config.stddev[static_cast<size_t>(c)]);
+      }
+    }
+    if (method == Method::pattern_attribution) {
+      GAZE_CHECK(!options.patterns_from.empty(), "method 'pattern-attribution' needs --patterns-from DIR, a folder "
+                 "of images like the ones to explain (the patterns are estimated from them once and cached next to "
+                 "the checkpoint)");
+      method_options_.patterns = load_or_estimate_patterns(checkpoint_, options.patterns_from, options.batch, err_);
+    } else if (!options.patterns_from.empty()) {
+      err_ << "warning: --patterns-from is used by method 'pattern-attribution' only\n";
+    }
     if (!options.target_class.empty() && options.target_class != "all")
       fixed_class_ = class_index(checkpoint_, options.target_class);
     GAZE_CHECK(options.batch > 0, "--batch must be positive, got ", options.batch);
@@ -210,14 +226,14 @@ class CamInferRun {
     for (size_t j = 0; j < explained.size(); ++j) {
       const int c = explained[j];
       const std::string& class_name = checkpoint_.classes[static_cast<size_t>(c)];
-      const std::string prefix = loaded.stem + (all ? "." + file_safe(class_name) : "");
+      std::string prefix = loaded.stem;
+      if (all) prefix.append(".").append(file_safe(class_name));
       const Map& raw = maps[j];
       bool blank = false;
-      const Map normalized = normalize_for_method(raw, method_options_.method, &blank);
+      Map input_map = display_map(raw, method_options_, image.height, image.width, &blank);
       if (blank)
         err_ << "warning: " << loaded.path << ": the " << method << " map for class '" << class_name
              << "' has no positive value; its heatmap is blank\n";
-      Map input_map = resize_bilinear(normalized, image.height, image.width);
       const Map original_map = map_to_original(input_map, image.crop, image.original_width, image.original_height);
       const data::Image heat = colorize(original_map);
       data::Image over = overlay(heat, image.original);
@@ -267,6 +283,7 @@ class CamInferRun {
         {"probabilities", probabilities},
         {"logits", prediction.logits},
         {"method", method},
+        {"compat", to_string(method_options_.compat)},
         {"layer", layer_.empty() ? nlohmann::json(nullptr) : nlohmann::json(layer_)},
         {"box_threshold", options_.box_threshold},
         {"maps", map_entries}};

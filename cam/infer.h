@@ -28,6 +28,7 @@ struct InferOptions {
   std::string device = "cpu";  // cpu, cuda or cuda:N: where the model and every method run
   int sanity_images = 8;   // images the randomization sanity check uses (it re-runs the method per layer)
   bool allow_nonfinite = false;  // load a checkpoint holding NaN/Inf values (debugging)
+  std::string patterns_from;     // pattern-attribution: folder of images to estimate the patterns from
   std::vector<std::string> inputs;
 };
 

@@ -96,6 +96,37 @@ Map resize_bilinear(const Map& map, int height, int width) {
                   std::vector<bool>(static_cast<size_t>(width), true));
 }
 
+Map resize_bilinear_align_corners(const Map& map, int height, int width) {
+  GAZE_CHECK(map.height > 0 && map.width > 0 && height > 0 && width > 0, "resize_bilinear_align_corners: cannot "
+             "resize a ", map.height, "x", map.width, " map to ", height, "x", width);
+  auto taps = [](int in, int out) {
+    std::vector<Tap> result(static_cast<size_t>(out));
+    for (int i = 0; i < out; ++i) {
+      const float src = out > 1 ? static_cast<float>(i) * static_cast<float>(in - 1) / static_cast<float>(out - 1) : 0.0f;
+      const int lo = std::min(static_cast<int>(std::floor(src)), in - 1);
+      result[static_cast<size_t>(i)] = {lo, std::min(lo + 1, in - 1), src - static_cast<float>(lo)};
+    }
+    return result;
+  };
+  return resample(map, height, width, taps(map.height, height), taps(map.width, width),
+                  std::vector<bool>(static_cast<size_t>(height), true),
+                  std::vector<bool>(static_cast<size_t>(width), true));
+}
+
+Map normalize_relu_minmax_eps(const Map& raw, bool* degenerate) {
+  Map out(raw.height, raw.width);
+  float low = 0, high = 0;
+  for (size_t i = 0; i < raw.values.size(); ++i) {
+    const float v = raw.values[i];
+    out.values[i] = std::isfinite(v) ? std::max(v, 0.0f) : 0.0f;
+    low = i == 0 ? out.values[i] : std::min(low, out.values[i]);
+    high = i == 0 ? out.values[i] : std::max(high, out.values[i]);
+  }
+  if (degenerate) *degenerate = !(high > low);
+  for (float& v : out.values) v = (v - low) / (high - low + 1e-7f);
+  return out;
+}
+
 Map map_to_original(const Map& input_map, const data::CropRect& crop, int original_width, int original_height) {
   GAZE_CHECK(crop.width > 0 && crop.height > 0 && original_width > 0 && original_height > 0,
              "map_to_original: empty crop or original image (", crop.width, "x", crop.height, " of ",

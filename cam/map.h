@@ -36,6 +36,16 @@ Map normalize_max_abs_clipped(const Map& raw, bool* degenerate = nullptr);
 // Bilinear resampling with pixel centres at +0.5 (align_corners = false, as
 // PyTorch's F.interpolate and OpenCV's resize), clamped at the borders.
 Map resize_bilinear(const Map& map, int height, int width);
+// Bilinear resampling with the corner pixels' centres aligned (align_corners
+// = True, torch.nn.UpsamplingBilinear2d): output pixel i samples source
+// i * (in - 1) / (out - 1). pytorch-grad-cam's Score-CAM masks use it.
+Map resize_bilinear_align_corners(const Map& map, int height, int width);
+
+// ReLU, then (m - min) / (max - min + 1e-7): pytorch-grad-cam's
+// scale_cam_image, which it applies before and again after resizing a map
+// to the input (--compat pytorch-grad-cam). A map without a positive value
+// comes out all zero, and `degenerate` is set.
+Map normalize_relu_minmax_eps(const Map& raw, bool* degenerate = nullptr);
 
 // Maps a network-input-resolution map back onto the original image: model
 // pixel (x, y) covers the original region crop.x + x * crop.width / width,

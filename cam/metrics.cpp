@@ -149,6 +149,12 @@ Map normalize_for_method(const Map& raw, Method method, bool* degenerate) {
                                        : normalize_relu_minmax(raw, degenerate);
 }
 
+Map display_map(const Map& raw, const MethodOptions& options, int height, int width, bool* degenerate) {
+  if (options.compat != Compat::pytorch_grad_cam || options.method == Method::contrastive)
+    return resize_bilinear(normalize_for_method(raw, options.method, degenerate), height, width);
+  return normalize_relu_minmax_eps(resize_bilinear(normalize_relu_minmax_eps(raw, degenerate), height, width));
+}
+
 std::vector<SanityStage> randomization_sanity_check(const Model& model, const Tensor& x,
                                                     const std::vector<int>& targets, const MethodOptions& options,
                                                     const std::vector<Map>& original_maps, uint64_t seed) {

@@ -59,6 +59,12 @@ double spearman_correlation(const Map& a, const Map& b);
 // Normalizes a raw map as the method's display does (contrastive: max-abs).
 Map normalize_for_method(const Map& raw, Method method, bool* degenerate = nullptr);
 
+// The normalized map at the network input's size, as cam-infer shows it:
+// normalize_for_method, then bilinear resizing. Under --compat
+// pytorch-grad-cam, pytorch-grad-cam's scale_cam_image (ReLU, min-max with
+// 1e-7) before the resize and again after it (contrastive keeps its own scaling).
+Map display_map(const Map& raw, const MethodOptions& options, int height, int width, bool* degenerate = nullptr);
+
 std::string format_metrics_table(const FaithfulnessSummary& faithfulness, const std::vector<SanityStage>& sanity,
                                  const std::string& method);
 nlohmann::json metrics_json(const FaithfulnessSummary& faithfulness, const std::vector<SanityStage>& sanity,

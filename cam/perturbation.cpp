@@ -2,6 +2,14 @@
 // al. 2020) and occlusion (Zeiler & Fergus 2014). Perturbed copies of an
 // image are stacked into batches of `batch` so the forward pass runs at full
 // width instead of once per mask.
+//
+// Score-CAM against pytorch-grad-cam: gaze follows the paper, where channel
+// k's weight is the target's softmax probability on the image masked by A_k
+// (upsampled with align_corners = false, as everything else in gaze, and
+// min-max scaled). pytorch-grad-cam instead takes a softmax over the
+// channels of the target's logits on the masked images, upsamples with
+// align_corners = True and adds 1e-8 to the min-max denominator;
+// --compat pytorch-grad-cam does the same.
 #include <algorithm>
 #include <cmath>
 
@@ -36,7 +44,8 @@ std::vector<float> target_scores(Model& model, const std::vector<float>& images,
 }  // namespace
 
 std::vector<Map> scorecam_maps(Model& model, const Tensor& x, const std::vector<int>& targets,
-                               const std::string& layer, int batch) {
+                               const std::string& layer, int batch, Compat compat) {
+  const bool compatible = compat == Compat::pytorch_grad_cam;
   check_target_layer(model, layer);
   std::vector<float> features;
   Shape feature_shape;
@@ -63,15 +72,23 @@ std::vector<Map> scorecam_maps(Model& model, const Tensor& x, const std::vector<
     for (int64_t k = 0; k < channels; ++k) {
       Map activation(h, w);
       std::copy_n(features.begin() + (n * channels + k) * plane, plane, activation.values.begin());
-      Map mask = resize_bilinear(activation, height, width);
+      Map mask = compatible ? resize_bilinear_align_corners(activation, height, width)
+                            : resize_bilinear(activation, height, width);
       const float low = mask.min(), high = mask.max();
-      for (float& m : mask.values) m = high > low ? (m - low) / (high - low) : 0.0f;
+      for (float& m : mask.values)
+        m = compatible ? (m - low) / (high - low + 1e-8f) : high > low ? (m - low) / (high - low) : 0.0f;
       float* image = masked.data() + k * size;
       for (int64_t c = 0; c < x.dim(1); ++c)
         for (int64_t i = 0; i < input_plane; ++i) image[c * input_plane + i] *= mask.values[static_cast<size_t>(i)];
     }
-    const std::vector<float> scores =
-        target_scores(model, masked, x.shape(), channels, targets.at(static_cast<size_t>(n)), true, batch);
+    std::vector<float> scores =
+        target_scores(model, masked, x.shape(), channels, targets.at(static_cast<size_t>(n)), !compatible, batch);
+    if (compatible) {  // softmax over the channels of the target's logits
+      const float top = *std::max_element(scores.begin(), scores.end());
+      double total = 0;
+      for (float& s : scores) total += s = std::exp(s - top);
+      for (float& s : scores) s = static_cast<float>(s / total);
+    }
     Map map(h, w);
     for (int64_t k = 0; k < channels; ++k)
       for (int64_t i = 0; i < plane; ++i)

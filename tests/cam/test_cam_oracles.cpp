@@ -110,7 +110,8 @@ TEST_CASE("all-class CAMs match single-class CAMs and contrastive CAM is their d
 TEST_CASE("one-pixel feature maps give 1x1 maps for every layer-based method", "[cam][edge]") {
   Model model = testing::gap_network(3, 2, 2, 4, true);  // 2x2 input, pooled to 1x1
   const Tensor x = testing::random_input(model, 2, 2);
-  for (Method method : {Method::cam, Method::contrastive, Method::gradcam, Method::gradcam_plus_plus, Method::scorecam}) {
+  for (Method method : {Method::cam, Method::contrastive, Method::gradcam, Method::gradcam_plus_plus, Method::scorecam,
+                        Method::hirescam, Method::xgradcam, Method::layercam, Method::eigencam, Method::ablationcam}) {
     MethodOptions options;
     options.method = method;
     const std::vector<Map> maps = compute_maps(model, x, {0, 1}, options);

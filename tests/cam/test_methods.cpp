@@ -5,6 +5,7 @@
 
 #include "cam/graph.h"
 #include "cam/methods.h"
+#include "cam/patterns.h"
 #include "cam_test_util.h"
 #include "core/error.h"
 
@@ -12,15 +13,20 @@ using namespace gaze;
 using namespace gaze::cam;
 
 namespace {
-bool input_resolution(Method method) {
-  return method == Method::saliency || method == Method::guided_backprop || method == Method::smoothgrad ||
-         method == Method::integrated_gradients || method == Method::occlusion;
+// Written out here rather than read from methods.h's input_resolution().
+bool at_input_resolution(Method method) {
+  for (Method layer_method : {Method::cam, Method::contrastive, Method::gradcam, Method::gradcam_plus_plus,
+                              Method::scorecam, Method::hirescam, Method::xgradcam, Method::layercam,
+                              Method::eigencam, Method::ablationcam})
+    if (method == layer_method) return false;
+  return true;
 }
 }  // namespace
 
 TEST_CASE("method names round-trip and unknown names list the valid ones", "[cam][methods]") {
   for (const std::string& name : method_names()) CHECK(to_string(parse_method(name)) == name);
-  CHECK(method_names().size() == 10);
+  CHECK(method_names().size() == 22);
+  for (const std::string& name : method_names()) CHECK(input_resolution(parse_method(name)) == at_input_resolution(parse_method(name)));
   CHECK_THROWS_WITH(parse_method("gradcam+"), Catch::Contains("gradcam++") && Catch::Contains("occlusion"));
 }
 
@@ -35,10 +41,15 @@ TEST_CASE("every method returns finite maps of the right shape", "[cam][methods]
       options.smoothgrad_samples = 4;
       options.integrated_gradients_steps = 8;
       options.batch = 5;  // several perturbation batches, the last one partial
+      if (options.method == Method::pattern_attribution) {
+        PatternEstimator estimator(model);
+        estimator.add(model, testing::random_input(model, 6, 14));
+        options.patterns = std::make_shared<Patterns>(estimator.patterns());
+      }
       INFO(name << " with " << channels << " channel(s)");
       const std::vector<Map> maps = compute_maps(model, x, {2, 0}, options);
       REQUIRE(maps.size() == 2);
-      const int expected = input_resolution(options.method) ? 16 : 8;
+      const int expected = at_input_resolution(options.method) ? 16 : 8;
       for (const Map& map : maps) {
         CHECK(map.height == expected);
         CHECK(map.width == expected);
