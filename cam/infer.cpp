@@ -14,7 +14,7 @@
 #include "cam/graph.h"
 #include "cam/image_io.h"
 #include "cam/metrics.h"
-#include "cam/npy.h"
+#include "core/npy.h"
 #include "cam/report.h"
 #include "core/error.h"
 #include "core/json_text.h"
