@@ -70,6 +70,7 @@ NpyHeader read_header(std::ifstream& in, const std::string& path) {
   const size_t close = open == std::string::npos ? open : header.find(')', open);
   GAZE_CHECK(close != std::string::npos, "'", path, "': no shape in the .npy header");
   const std::string dims = header.substr(open + key.size(), close - open - key.size());
+  const std::string count_what = "'" + path + "': .npy element count";
   for (size_t i = 0; i < dims.size();) {
     if (dims[i] == ' ' || dims[i] == ',') {
       ++i;
@@ -80,7 +81,7 @@ NpyHeader read_header(std::ifstream& in, const std::string& path) {
     GAZE_CHECK(digits > 0 && digits <= 18 && result.shape.size() < 8, "'", path, "': shape (", dims,
                ") is not a list of at most 8 non-negative integers");
     result.shape.push_back(std::stoll(dims.substr(i, digits)));
-    result.count = checked_multiply(result.count, result.shape.back(), ".npy element count");
+    result.count = checked_multiply(result.count, result.shape.back(), count_what.c_str());
     i += digits;
   }
   const std::streamoff data_start = in.tellg();
@@ -93,7 +94,8 @@ NpyHeader read_header(std::ifstream& in, const std::string& path) {
 // Reads count values of `width` bytes after checking that the file holds them,
 // so nothing is allocated for data that is not there.
 std::vector<char> read_data(std::ifstream& in, const NpyHeader& header, size_t width, const std::string& path) {
-  const int64_t bytes = checked_multiply(header.count, static_cast<int64_t>(width), ".npy data size");
+  const std::string size_what = "'" + path + "': .npy data size";
+  const int64_t bytes = checked_multiply(header.count, static_cast<int64_t>(width), size_what.c_str());
   GAZE_CHECK(header.data_bytes_available >= 0 && bytes <= header.data_bytes_available, "'", path,
              "': truncated .npy data (shape ", to_string(header.shape), " of '", header.descr, "' needs ", bytes,
              " bytes, the file has ", header.data_bytes_available, ")");
