@@ -117,17 +117,20 @@ void widen(const std::vector<char>& data, std::vector<int64_t>& out) {
 
 }  // namespace
 
-void write_npy(const std::string& path, const NpyArray& array) {
+namespace {
+// The header and data of a C-order array of `descr` values, `value_bytes` each.
+void write_array(const std::string& path, const std::string& descr, const std::vector<int64_t>& shape_extents,
+                 const void* values, size_t value_count, size_t value_bytes) {
   int64_t count = 1;
   std::string shape = "(";
-  for (size_t i = 0; i < array.shape.size(); ++i) {
-    count *= array.shape[i];
-    shape += (i ? ", " : "") + std::to_string(array.shape[i]);
+  for (size_t i = 0; i < shape_extents.size(); ++i) {
+    count *= shape_extents[i];
+    shape += (i ? ", " : "") + std::to_string(shape_extents[i]);
   }
-  shape += array.shape.size() == 1 ? ",)" : ")";  // Python's one-element tuple
-  GAZE_CHECK(count == static_cast<int64_t>(array.values.size()), "write_npy '", path, "': shape holds ", count,
-             " values but ", array.values.size(), " were given");
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
+  shape += shape_extents.size() == 1 ? ",)" : ")";  // Python's one-element tuple
+  GAZE_CHECK(count == static_cast<int64_t>(value_count), "write_npy '", path, "': shape holds ", count,
+             " values but ", value_count, " were given");
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   const size_t unpadded = kMagicSize + 2 + 2 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
@@ -140,9 +143,17 @@ void write_npy(const std::string& path, const NpyArray& array) {
   out.write(version, 2);
   out.write(length_bytes, 2);
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
-  out.write(reinterpret_cast<const char*>(array.values.data()),
-            static_cast<std::streamsize>(array.values.size() * sizeof(float)));
+  out.write(static_cast<const char*>(values), static_cast<std::streamsize>(value_count * value_bytes));
   GAZE_CHECK(out.good(), "could not write '", path, "' (disk full?)");
+}
+}  // namespace
+
+void write_npy(const std::string& path, const NpyArray& array) {
+  write_array(path, "<f4", array.shape, array.values.data(), array.values.size(), sizeof(float));
+}
+
+void write_npy(const std::string& path, const NpyIntegers& array) {
+  write_array(path, "<i8", array.shape, array.values.data(), array.values.size(), sizeof(int64_t));
 }
 
 NpyArray read_npy(const std::string& path) {

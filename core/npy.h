@@ -36,5 +36,7 @@ struct NpyIntegers {
   std::vector<int64_t> values;
 };
 NpyIntegers read_npy_integers(const std::string& path);
+// Writes int64 ('<i8'), version 1.0 (labels for a matrix dataset's y.npy).
+void write_npy(const std::string& path, const NpyIntegers& array);
 
 }  // namespace gaze
