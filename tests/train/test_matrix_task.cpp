@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "cam/checkpoint_input.h"
+#include "cam/infer.h"
 #include "cam/matrix_output.h"
 #include "cam/methods.h"
 #include "core/core.h"
+#include "core/npy.h"
 #include "data/data.h"
 #include "data/matrix_demo.h"
 #include "tests/temp_dir.h"
@@ -117,6 +120,63 @@ TEST_CASE("a CNN trained on matrices ranks the planted rows and columns first", 
   // At least 80% of the planted rows and columns (4 of 5) rank in the top 5.
   CHECK(overlap(top_rows, kTask.row, kTask.size) >= 4);
   CHECK(overlap(top_columns, kTask.column, kTask.size) >= 4);
+
+  // cam-infer on single .npy files ([H, W], float32) of the high class.
+  const fs::path inputs = dir.path() / "inputs", explained = dir.path() / "explained";
+  fs::create_directories(inputs);
+  const NpyArray matrices = read_npy((held_out / "x.npy").string());
+  for (int n = 1; n < 8; n += 2) {
+    const auto begin = matrices.values.begin() + n * kSize * kSize;
+    std::string name = "m";  // not "m" + ...: GCC 12's -Wrestrict misfires on that concatenation
+    name += std::to_string(n);
+    write_npy((inputs / name).replace_extension(".npy").string(),
+              {{kSize, kSize}, std::vector<float>(begin, begin + kSize * kSize)});
+  }
+  write_npy((inputs / "wrong_shape.npy").string(), {{4, 4}, std::vector<float>(16, 0.0f)});
+  cam::InferOptions options;
+  options.checkpoint = best;
+  options.inputs = {inputs.string()};
+  options.out_dir = explained.string();
+  options.json = true;
+  options.report = true;
+  std::ostringstream printed, warnings;
+  REQUIRE(cam::run_cam_infer(options, printed, warnings) == 0);
+  CHECK(warnings.str().find("wrong_shape.npy") != std::string::npos);
+  std::istringstream lines(printed.str());
+  std::string line;
+  int records = 0;
+  while (std::getline(lines, line)) {
+    const nlohmann::json record = nlohmann::json::parse(line);
+    ++records;
+    CHECK(record["predicted"]["class"] == "high");
+    const nlohmann::json& matrix = record["maps"][0]["matrix"];
+    REQUIRE(matrix["top_rows"].size() == 5);
+    std::vector<int> rows_found, columns_found;
+    for (const auto& entry : matrix["top_rows"]) rows_found.push_back(entry["index"].get<int>());
+    for (const auto& entry : matrix["top_cols"]) columns_found.push_back(entry["index"].get<int>());
+    // One matrix is noisier than the average: 3 of the 5 planted rows and columns at least.
+    CHECK(overlap(rows_found, kTask.row, kTask.size) >= 3);
+    CHECK(overlap(columns_found, kTask.column, kTask.size) >= 3);
+    const std::string stem = fs::path(record["image"].get<std::string>()).stem().string();
+    CHECK(matrix["rows_csv"] == stem + ".rows.csv");
+    // Both profiles sum the same map: their totals agree.
+    double row_total = 0, column_total = 0;
+    for (const auto& [file, total] : {std::pair<std::string, double*>{stem + ".rows.csv", &row_total},
+                                      {stem + ".cols.csv", &column_total}}) {
+      std::ifstream csv(explained / file);
+      std::string row;
+      std::getline(csv, row);
+      int count = 0;
+      for (; std::getline(csv, row); ++count) *total += std::stod(row.substr(row.find(',') + 1));
+      CHECK(count == kSize);
+    }
+    CHECK(row_total == Approx(column_total).epsilon(1e-5));
+  }
+  CHECK(records == 4);
+  std::ifstream report(explained / "index.html");
+  const std::string html{std::istreambuf_iterator<char>(report), {}};
+  CHECK(html.find("<svg") != std::string::npos);
+  CHECK(html.find("m1.heatmap.png") != std::string::npos);
 }
 
 TEST_CASE("matrix configs: auto statistics, noise, and no image augmentation", "[train][npy][config]") {
