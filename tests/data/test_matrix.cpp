@@ -105,6 +105,25 @@ TEST_CASE("a pair of arrays with classes.txt: [N, C, H, W] and [N, H, W]", "[dat
   CHECK(two.samples[1].label == 0);
 }
 
+TEST_CASE(".npy integers round-trip and version 2.0 headers read", "[data][npy]") {
+  TempDir dir;
+  write_npy_integers(dir / "y.npy", {{2, 2}, {-3, 0, 7, int64_t{1} << 40}});
+  const NpyIntegers back = read_npy_integers(dir / "y.npy");
+  CHECK(back.shape == std::vector<int64_t>{2, 2});
+  CHECK(back.values == std::vector<int64_t>{-3, 0, 7, int64_t{1} << 40});
+  CHECK_THROWS_WITH(read_npy(dir / "y.npy"), Catch::Contains("y.npy") && Catch::Contains("'<i8' is not supported"));
+  // Version 2.0: a four-byte header length.
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
+  header.append((64 - (12 + header.size() + 1) % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream(dir / "v2.npy", std::ios::binary)
+      << std::string("\x93NUMPY\x02\x00", 8) << static_cast<char>(header.size()) << std::string(3, '\0') << header
+      << raw_bytes(std::vector<float>{1.5f, -2});
+  CHECK(read_npy(dir / "v2.npy").values == std::vector<float>{1.5f, -2});
+  write_raw_npy(dir / "u8.npy", "<u8", "1,", raw_bytes(std::vector<uint64_t>{~uint64_t{0}}));
+  CHECK_THROWS_WITH(read_npy_integers(dir / "u8.npy"), Catch::Contains("u8.npy") && Catch::Contains("int64"));
+}
+
 TEST_CASE("mean and std auto are the training subset's per-channel statistics", "[data][npy]") {
   TempDir dir;
   // Two channels of 1x2. Sample 2 is held out (validation) and is huge: it must not count.

@@ -218,6 +218,10 @@ void npy_seeds(const fs::path& folder) {
     const gaze::NpyArray read = gaze::read_npy(path);
     require(read.shape == array.shape && read.values == array.values, name + ": does not round-trip");
   }
+  // Integer labels, as a matrix dataset's y.npy holds them.
+  const std::string labels = (folder / "labels_4.npy").string();
+  gaze::write_npy_integers(labels, {{4}, {0, 1, 1, 0}});
+  require(gaze::read_npy_integers(labels).values == std::vector<int64_t>{0, 1, 1, 0}, "labels_4.npy: does not round-trip");
 }
 
 }  // namespace
