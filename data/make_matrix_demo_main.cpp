@@ -19,12 +19,16 @@ int main(int argc, char** argv) {
   app.add_option("--size", spec.size, "rows and columns of the planted block")->capture_default_str();
   app.add_option("--amplitude", spec.amplitude, "block shift: +A for class high, -A for low")->capture_default_str();
   app.add_option("--seed", spec.seed, "random seed")->capture_default_str();
+  app.add_option("--examples", spec.examples, "single matrices to explain, written to FOLDER/examples/")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   return gaze::run_program("gaze-make-matrix-demo", [&] {
     gaze::data::write_matrix_demo(folder, spec);
     std::cout << "wrote " << spec.count << " matrices of " << spec.height << "x" << spec.width << " to " << folder
               << " (block: rows " << spec.row << "-" << spec.row + spec.size - 1 << ", columns " << spec.column << "-"
-              << spec.column + spec.size - 1 << ")\n";
+              << spec.column + spec.size - 1 << ")";
+    if (spec.examples > 0) std::cout << " and " << spec.examples << " single matrices to " << folder << "/examples";
+    std::cout << "\n";
     return 0;
   });
 }

@@ -183,6 +183,10 @@ TEST_CASE("matrix configs: auto statistics, noise, and no image augmentation", "
   test_support::TempDir dir;
   data::write_matrix_demo((dir.path() / "task").string(), {8, 4, 4, 0, 0, 2, 1.0f, 1});
   const std::string root = (dir.path() / "task").string();
+  // The demo's single matrices to explain: [H, W], classes alternating.
+  CHECK(read_npy((dir.path() / "task" / "examples" / "high_1.npy").string()).shape == std::vector<int64_t>{4, 4});
+  CHECK(fs::exists(dir.path() / "task" / "examples" / "low_1.npy"));
+  CHECK_FALSE(fs::exists(dir.path() / "task" / "examples" / "low_2.npy"));
   const TrainConfig config = load_config(write_config(dir.path(), config_text(root, "  augment: {noise_std: 0.25}\n")).string());
   CHECK(config.data.layout == data::Layout::npy);
   CHECK(config.data.mean_auto);
