@@ -152,7 +152,7 @@ void write_npy(const std::string& path, const NpyArray& array) {
   write_array(path, "<f4", array.shape, array.values.data(), array.values.size(), sizeof(float));
 }
 
-void write_npy(const std::string& path, const NpyIntegers& array) {
+void write_npy_integers(const std::string& path, const NpyIntegers& array) {
   write_array(path, "<i8", array.shape, array.values.data(), array.values.size(), sizeof(int64_t));
 }
 

@@ -37,6 +37,6 @@ struct NpyIntegers {
 };
 NpyIntegers read_npy_integers(const std::string& path);
 // Writes int64 ('<i8'), version 1.0 (labels for a matrix dataset's y.npy).
-void write_npy(const std::string& path, const NpyIntegers& array);
+void write_npy_integers(const std::string& path, const NpyIntegers& array);
 
 }  // namespace gaze
