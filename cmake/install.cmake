@@ -2,7 +2,7 @@
 #   P/include/gaze/{core,layers,data,train,cam,cuda}/*.h   the headers
 #   P/lib/libgaze_*.a                                       the libraries
 #   P/lib/cmake/gaze/gazeConfig.cmake (+ version, targets)  find_package(gaze)
-#   P/bin/{train,evaluate,cam-infer}                        the programs
+#   P/bin/{train,evaluate,cam-infer,gaze-inspect}           the programs
 # A consumer writes find_package(gaze REQUIRED) and links gaze::gaze or parts.
 include(CMakePackageConfigHelpers)
 
@@ -11,7 +11,7 @@ install(TARGETS ${GAZE_EXPORTED_TARGETS} gaze
         EXPORT gazeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS train evaluate cam-infer gaze-make-matrix-demo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS train evaluate cam-infer gaze-inspect gaze-make-matrix-demo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 foreach(dir core layers data train cam cuda)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gaze/${dir}
           FILES_MATCHING PATTERN "*.h" PATTERN "*.cuh")

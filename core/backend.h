@@ -13,9 +13,14 @@
 
 namespace gaze {
 
+// groups > 1 splits the channels into that many independent convolutions:
+// input channels [g*in/groups, (g+1)*in/groups) feed output channels
+// [g*out/groups, (g+1)*out/groups), and the weight is [out, in/groups, kh, kw]
+// (PyTorch's layout). groups == in channels is a depthwise convolution.
 struct Conv2dGeometry {
   int stride_h = 1, stride_w = 1;
   int pad_h = 0, pad_w = 0;
+  int groups = 1;
 };
 
 struct Pool2dGeometry {
@@ -48,6 +53,11 @@ class Backend {
   virtual void leaky_relu_forward(const Tensor& x, float slope, Tensor& y) = 0;
   virtual void leaky_relu_backward(const Tensor& x, const Tensor& grad_y, float slope,
                                    Tensor& grad_x) = 0;
+  // y = min(max(x, low), high); backward passes grad_y where low < y < high,
+  // reading the output y (the same set as low < x < high).
+  virtual void clamp_forward(const Tensor& x, float low, float high, Tensor& y) = 0;
+  virtual void clamp_backward(const Tensor& y, const Tensor& grad_y, float low, float high,
+                              Tensor& grad_x) = 0;
   // mask[i] = (u(seed, i) >= drop) / (1 - drop): the scaled keep mask.
   virtual void dropout_mask(Tensor& mask, float drop, uint64_t seed) = 0;
   virtual float sum(const Tensor& x) = 0;

@@ -17,6 +17,8 @@ Tensor mul(const Tensor& a, const Tensor& b);  // same shapes
 Tensor scale(const Tensor& x, float alpha);
 Tensor relu(const Tensor& x);
 Tensor leaky_relu(const Tensor& x, float negative_slope);
+// y = min(max(x, low), high), as PyTorch's hardtanh; ReLU6 is clamp(x, 0, 6).
+Tensor clamp(const Tensor& x, float low, float high);
 // Zeroes each element with probability `drop` and scales the rest by
 // 1/(1-drop); the mask is drawn from (seed, element index).
 Tensor dropout(const Tensor& x, float drop, uint64_t seed);
@@ -31,7 +33,7 @@ Tensor flatten(const Tensor& x);                      // [N, ...] -> [N, rest]
 Tensor concat(const std::vector<Tensor>& xs, int axis = 1);  // axis 1 only for now
 
 // ---- convolution and pooling (NCHW) ----
-// w: [out, in, kh, kw]; b: [out] or undefined.
+// w: [out, in / g.groups, kh, kw]; b: [out] or undefined.
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dGeometry& g);
 Tensor max_pool2d(const Tensor& x, const Pool2dGeometry& g);
 Tensor avg_pool2d(const Tensor& x, const Pool2dGeometry& g);

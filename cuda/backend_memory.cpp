@@ -80,6 +80,15 @@ void CudaBackend::leaky_relu_backward(const Tensor& x, const Tensor& grad_y, flo
                                context_of(x, "leaky_relu_backward").stream);
 }
 
+void CudaBackend::clamp_forward(const Tensor& x, float low, float high, Tensor& y) {
+  kernels::clamp_forward(x.data(), low, high, y.data(), x.numel(), context_of(x, "clamp_forward").stream);
+}
+
+void CudaBackend::clamp_backward(const Tensor& y, const Tensor& grad_y, float low, float high, Tensor& grad_x) {
+  kernels::clamp_backward(y.data(), grad_y.data(), low, high, grad_x.data(), y.numel(),
+                          context_of(y, "clamp_backward").stream);
+}
+
 void CudaBackend::dropout_mask(Tensor& mask, float drop, uint64_t seed) {
   kernels::dropout_mask(mask.data(), mask.numel(), drop, seed, context_of(mask, "dropout_mask").stream);
 }

@@ -25,6 +25,8 @@ class CudaBackend final : public Backend {
   void scale(Tensor& x, float alpha) override;
   void leaky_relu_forward(const Tensor& x, float slope, Tensor& y) override;
   void leaky_relu_backward(const Tensor& x, const Tensor& grad_y, float slope, Tensor& grad_x) override;
+  void clamp_forward(const Tensor& x, float low, float high, Tensor& y) override;
+  void clamp_backward(const Tensor& y, const Tensor& grad_y, float low, float high, Tensor& grad_x) override;
   void dropout_mask(Tensor& mask, float drop, uint64_t seed) override;
   float sum(const Tensor& x) override;
 

@@ -36,8 +36,11 @@ class FilterDescriptor {
  public:
   FilterDescriptor(const ConvShape& s, const char* op) {
     GAZE_CUDA_CHECK(cudnnCreateFilterDescriptor(&descriptor_), op);
+    // With G groups the filter holds in / G input channels (the weight's own
+    // shape); the convolution descriptor carries G.
     GAZE_CUDA_CHECK(cudnnSetFilter4dDescriptor(descriptor_, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
-                                               static_cast<int>(s.out_channels), static_cast<int>(s.channels),
+                                               static_cast<int>(s.out_channels),
+                                               static_cast<int>(s.channels / s.geometry.groups),
                                                static_cast<int>(s.kernel_h), static_cast<int>(s.kernel_w)),
                     op);
   }
@@ -58,6 +61,7 @@ class ConvolutionDescriptor {
     GAZE_CUDA_CHECK(cudnnSetConvolution2dDescriptor(descriptor_, g.pad_h, g.pad_w, g.stride_h, g.stride_w,
                                                     1, 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
                     op);
+    GAZE_CUDA_CHECK(cudnnSetConvolutionGroupCount(descriptor_, g.groups), op);
     set_math(math, op);
   }
   ~ConvolutionDescriptor() { cudnnDestroyConvolutionDescriptor(descriptor_); }
@@ -112,20 +116,20 @@ struct Choice {
   cudnnMathType_t math = CUDNN_FMA_MATH;
 };
 
-using Key = std::array<int64_t, 15>;
+using Key = std::array<int64_t, 16>;
 
 Key key_of(int device, Pass pass, const ConvShape& s, Policy policy) {
   const Conv2dGeometry& g = s.geometry;
   return {device, static_cast<int64_t>(pass), s.batch, s.channels, s.height, s.width, s.out_channels,
-          s.kernel_h, s.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, policy.tf32 ? 1 : 0,
+          s.kernel_h, s.kernel_w, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.groups, policy.tf32 ? 1 : 0,
           policy.deterministic ? 1 : 0};
 }
 
 std::string describe(const ConvShape& s) {
   return ::gaze::detail::concat("x [", s.batch, ", ", s.channels, ", ", s.height, ", ", s.width, "], w [",
-                        s.out_channels, ", ", s.channels, ", ", s.kernel_h, ", ", s.kernel_w, "], stride ",
-                        s.geometry.stride_h, "x", s.geometry.stride_w, ", pad ", s.geometry.pad_h, "x",
-                        s.geometry.pad_w);
+                        s.out_channels, ", ", s.channels / s.geometry.groups, ", ", s.kernel_h, ", ", s.kernel_w,
+                        "], stride ", s.geometry.stride_h, "x", s.geometry.stride_w, ", pad ", s.geometry.pad_h, "x",
+                        s.geometry.pad_w, ", groups ", s.geometry.groups);
 }
 
 // The first of cuDNN's ranked results (cudnnFind's sorted by time, the

@@ -14,7 +14,7 @@ struct ConvShape {
   int64_t batch, channels, height, width;  // x
   int64_t out_channels, kernel_h, kernel_w;
   int64_t out_h, out_w;  // y
-  Conv2dGeometry geometry;
+  Conv2dGeometry geometry;  // groups divides channels and out_channels (checked by ops::conv2d)
 };
 
 // y = conv(x, w) (no bias; the backend adds it).

@@ -29,6 +29,13 @@ __global__ void leaky_relu_backward_kernel(const float* x, const float* grad_y, 
                                            float* grad_x, int64_t n) {
   GAZE_GRID_STRIDE_LOOP(i, n) grad_x[i] = math::leaky_relu_grad(x[i], grad_y[i], slope);
 }
+__global__ void clamp_forward_kernel(const float* x, float low, float high, float* y, int64_t n) {
+  GAZE_GRID_STRIDE_LOOP(i, n) y[i] = math::clamp(x[i], low, high);
+}
+__global__ void clamp_backward_kernel(const float* y, const float* grad_y, float low, float high,
+                                      float* grad_x, int64_t n) {
+  GAZE_GRID_STRIDE_LOOP(i, n) grad_x[i] = math::clamp_grad(y[i], grad_y[i], low, high);
+}
 __global__ void dropout_mask_kernel(float* mask, int64_t n, float drop, uint64_t seed) {
   GAZE_GRID_STRIDE_LOOP(i, n) mask[i] = math::dropout_keep(seed, static_cast<uint64_t>(i), drop);
 }
@@ -105,6 +112,13 @@ void leaky_relu_backward(const float* x, const float* grad_y, float slope, float
                          cudaStream_t stream) {
   launch_elementwise("leaky_relu_backward", leaky_relu_backward_kernel, n, stream, x, grad_y, slope,
                      grad_x, n);
+}
+void clamp_forward(const float* x, float low, float high, float* y, int64_t n, cudaStream_t stream) {
+  launch_elementwise("clamp_forward", clamp_forward_kernel, n, stream, x, low, high, y, n);
+}
+void clamp_backward(const float* y, const float* grad_y, float low, float high, float* grad_x, int64_t n,
+                    cudaStream_t stream) {
+  launch_elementwise("clamp_backward", clamp_backward_kernel, n, stream, y, grad_y, low, high, grad_x, n);
 }
 void dropout_mask(float* mask, int64_t n, float drop, uint64_t seed, cudaStream_t stream) {
   launch_elementwise("dropout_mask", dropout_mask_kernel, n, stream, mask, n, drop, seed);

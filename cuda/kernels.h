@@ -18,6 +18,9 @@ void scale(float* x, float alpha, int64_t n, cudaStream_t stream);
 void leaky_relu_forward(const float* x, float slope, float* y, int64_t n, cudaStream_t stream);
 void leaky_relu_backward(const float* x, const float* grad_y, float slope, float* grad_x, int64_t n,
                          cudaStream_t stream);
+void clamp_forward(const float* x, float low, float high, float* y, int64_t n, cudaStream_t stream);
+void clamp_backward(const float* y, const float* grad_y, float low, float high, float* grad_x, int64_t n,
+                    cudaStream_t stream);
 void dropout_mask(float* mask, int64_t n, float drop, uint64_t seed, cudaStream_t stream);
 void sgd_update(float* param, const float* grad, float* velocity, int64_t n, float lr, float momentum,
                 float weight_decay, bool nesterov, cudaStream_t stream);

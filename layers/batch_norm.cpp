@@ -28,12 +28,12 @@ Shape BatchNorm2d::build(const std::vector<Shape>& in, Rng&) {
 
 Tensor BatchNorm2d::forward(const std::vector<Tensor>& inputs, const ForwardContext& context) {
   return ops::batch_norm(inputs[0], tensor("weight"), tensor("bias"), tensor("running_mean"),
-                         tensor("running_var"), context.training, momentum_, eps_);
+                         tensor("running_var"), context.training && !frozen(), momentum_, eps_);
 }
 
 Tensor BatchNorm2d::forward_relu(const std::vector<Tensor>& inputs, const ForwardContext& context) {
   return ops::batch_norm_relu(inputs[0], tensor("weight"), tensor("bias"), tensor("running_mean"),
-                              tensor("running_var"), context.training, momentum_, eps_);
+                              tensor("running_var"), context.training && !frozen(), momentum_, eps_);
 }
 
 void BatchNorm2d::check_state(const std::string& source) const {

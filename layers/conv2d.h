@@ -1,8 +1,10 @@
 #pragma once
 // Conv2d: y[n, o] = b[o] + sum_c w[o, c] * x[n, c] (2-D cross-correlation),
-// weight [out, in, kh, kw], optional bias [out]. Keys: filters, kernel,
-// stride (1), padding (0, or "same" for stride 1 and odd kernels), bias (true).
-// Weights start He-normal (std sqrt(2 / fan_in)), biases zero.
+// weight [out, in / groups, kh, kw], optional bias [out]. Keys: filters,
+// kernel, stride (1), padding (0, or "same" for stride 1 and odd kernels),
+// bias (true), groups (1): with G groups, c runs over the input channels of
+// o's group only (in / G of them); G = in channels is a depthwise
+// convolution. Weights start He-normal (std sqrt(2 / fan_in)), biases zero.
 #include "core/backend.h"
 #include "layers/layer.h"
 

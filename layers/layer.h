@@ -84,6 +84,12 @@ class Layer {
   // and the tensor. Finiteness is checked for every tensor before this.
   virtual void check_state(const std::string& source) const { (void)source; }
 
+  // A frozen layer does not train (fine-tuning's train.freeze): its
+  // parameters get no gradients and, in training mode, layers with running
+  // statistics normalize with them as in evaluation, leaving them unchanged.
+  void set_frozen(bool frozen) { frozen_ = frozen; }
+  bool frozen() const { return frozen_; }
+
   NamedTensors& parameters() { return parameters_; }
   const NamedTensors& parameters() const { return parameters_; }
   NamedTensors& buffers() { return buffers_; }
@@ -102,6 +108,7 @@ class Layer {
   std::string name_;
   NamedTensors parameters_;
   NamedTensors buffers_;
+  bool frozen_ = false;
 };
 
 }  // namespace gaze

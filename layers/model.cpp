@@ -247,9 +247,40 @@ void Model::zero_grad() {
   }
 }
 
+NamedTensors Model::trainable_parameters() const {
+  NamedTensors all;
+  for (const auto& layer : layers_)
+    if (!layer->frozen())
+      for (const auto& [key, tensor] : layer->parameters()) all.emplace_back(layer->name() + "." + key, tensor);
+  return all;
+}
+
+bool matches_layer_pattern(const std::string& pattern, const std::string& name) {
+  if (!pattern.empty() && pattern.back() == '*') return name.rfind(pattern.substr(0, pattern.size() - 1), 0) == 0;
+  return name == pattern;
+}
+
+std::vector<std::string> Model::freeze(const std::vector<std::string>& patterns) {
+  std::vector<std::string> frozen;
+  for (const std::string& pattern : patterns) {
+    bool matched = false;
+    for (auto& layer : layers_) {
+      if (!matches_layer_pattern(pattern, layer->name())) continue;
+      matched = true;
+      if (layer->frozen()) continue;
+      layer->set_frozen(true);
+      for (auto& [key, tensor] : layer->parameters()) tensor.set_requires_grad(false);
+      frozen.push_back(layer->name());
+    }
+    GAZE_CHECK(matched, "freeze: no layer matches '", pattern, "' (an exact layer name, or \"prefix*\")");
+  }
+  return frozen;
+}
+
 void Model::to(Device device) {
   for (auto& layer : layers_) {
-    for (auto& [key, tensor] : layer->parameters()) tensor = tensor.to(device).detach().set_requires_grad(true);
+    for (auto& [key, tensor] : layer->parameters())
+      tensor = tensor.to(device).detach().set_requires_grad(!layer->frozen());
     for (auto& [key, tensor] : layer->buffers()) tensor = tensor.to(device).detach();
   }
   device_ = device;

@@ -65,6 +65,12 @@ class Model {
 
   // "<layer>.<param>" names, in layer order.
   NamedTensors named_parameters() const;
+  // The parameters of layers that are not frozen: what an optimizer updates.
+  NamedTensors trainable_parameters() const;
+  // Freezes every layer named in `patterns` (an exact name, or "prefix*"
+  // for every layer whose name starts with prefix): see Layer::set_frozen.
+  // A pattern that matches no layer is an error. Returns the frozen layers.
+  std::vector<std::string> freeze(const std::vector<std::string>& patterns);
   NamedTensors named_buffers() const;
   NamedTensors named_state() const;  // parameters then buffers: what a checkpoint stores
   int64_t parameter_count() const;
@@ -97,5 +103,9 @@ class Model {
   std::set<std::string> kept_;              // empty: keep all
   Device device_;
 };
+
+// Layer name patterns of configs (train.freeze, train.lr_groups): "conv1"
+// matches layer conv1 only, "layer4_*" every layer whose name starts with "layer4_".
+bool matches_layer_pattern(const std::string& pattern, const std::string& name);
 
 }  // namespace gaze

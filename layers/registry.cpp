@@ -20,6 +20,7 @@ void register_builtin_layers(LayerRegistry& registry) {
   registry.add<BatchNorm2d>();
   registry.add<ReLU>();
   registry.add<LeakyReLU>();
+  registry.add<ReLU6>();
   registry.add<MaxPool2d>();
   registry.add<AvgPool2d>();
   registry.add<GlobalAvgPool>();

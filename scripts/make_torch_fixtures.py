@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates tests/fixtures/torch_parity.safetensors: inputs, parameters,
-outputs and gradients of PyTorch's conv, pooling, batch norm, dense, softmax
-and cross-entropy on fixed random inputs. gaze's tests compare against it
+outputs and gradients of PyTorch's conv (plain, grouped, depthwise), pooling,
+batch norm, dense, softmax, cross-entropy and ReLU6 on fixed random inputs. gaze's tests compare against it
 without needing Python at run time. Run once with Debian's python3-torch:
 
     /usr/bin/python3 scripts/make_torch_fixtures.py
@@ -115,6 +115,34 @@ for smoothing in (0.0, 0.1):
     put(f"{name}.grad_logits", logits.grad)
     cases[name] = {"label_smoothing": smoothing}
 
+
+# Grouped and depthwise convolution, and ReLU6 (appended last so that the
+# random draws of the cases above stay as they were).
+def grouped_conv_case(name, x_shape, w_shape, stride, padding, groups, bias=True):
+    x = torch.randn(*x_shape, requires_grad=True)
+    w = torch.randn(*w_shape, requires_grad=True)
+    b = torch.randn(w_shape[0], requires_grad=True) if bias else None
+    out = F.conv2d(x, w, b, stride=stride, padding=padding, groups=groups)
+    put(f"{name}.x", x)
+    put(f"{name}.w", w)
+    inputs = {"x": x, "w": w}
+    if bias:
+        put(f"{name}.b", b)
+        inputs["b"] = b
+    put(f"{name}.out", out)
+    grads_of(out, inputs, name)
+    cases[name] = {"stride": list(stride), "padding": list(padding), "bias": bias, "groups": groups}
+
+
+grouped_conv_case("conv_groups", (3, 6, 7, 6), (4, 3, 3, 3), (1, 1), (1, 1), 2)
+grouped_conv_case("conv_depthwise", (2, 4, 7, 7), (4, 1, 3, 3), (1, 1), (1, 1), 4, bias=False)
+grouped_conv_case("conv_depthwise_s2", (2, 3, 8, 7), (6, 1, 3, 3), (2, 2), (1, 1), 3)
+
+x = (torch.randn(3, 4, 5) * 5 + 2).requires_grad_(True)
+out = F.relu6(x)
+put("relu6.x", x)
+put("relu6.out", out)
+grads_of(out, {"x": x}, "relu6")
 
 def write_safetensors(path, named, metadata):
     header = {"__metadata__": metadata}

@@ -144,6 +144,16 @@ void read_train(ConfigReader train, TrainConfig& config) {
   config.threads = train.integer("threads", 0);
   if (config.threads < 0) train.fail("threads", "must be 0 (the machine's cores shared among its workers) or positive");
   config.devices = train.text("devices", "cpu");
+  config.freeze = train.texts("freeze");
+  for (ConfigReader& group : train.sections("lr_groups")) {
+    TrainConfig::LrGroup g;
+    g.layers = group.texts("layers");
+    if (g.layers.empty()) group.fail("layers", "is required: the layer names (or \"prefix*\") of this group");
+    g.lr_scale = group.number("lr_scale", 1.0);
+    if (g.lr_scale < 0) group.fail("lr_scale", "must be >= 0");
+    group.finish();
+    config.lr_groups.push_back(g);
+  }
   config.accumulate = train.integer("accumulate", 1);
   if (config.accumulate < 1 || config.accumulate > 4096)
     train.fail("accumulate", "must be a whole number of micro-batches per optimizer step, 1 to 4096");
@@ -199,7 +209,18 @@ TrainConfig read_config(const YAML::Node& root, const std::string& path, std::sh
   read_data(top.section("data"), config);
   read_train(top.section("train"), config);
   if (!top.has("model")) top.fail("model", "is required (model.input and model.layers)");
+  // init_from and replace_head are training choices; the rest of the
+  // section describes the architecture (model_from_yaml checks it).
+  // (Removed from the loaded tree itself, not a clone: a clone loses the
+  // line numbers that model errors cite; config.resolved keeps them all.)
   config.model = top.raw("model");
+  if (config.model.IsMap()) {
+    ConfigReader model(config.model, "model", path, sources);
+    config.init_from = model.text("init_from", "");
+    config.replace_head = model.boolean("replace_head", false);
+    config.model.remove("init_from");
+    config.model.remove("replace_head");
+  }
   ConfigReader checkpoint = top.section("checkpoint");
   config.monitor = checkpoint.text("monitor", "val_acc");
   if (config.monitor != "val_acc") checkpoint.fail("monitor", "only val_acc is supported");

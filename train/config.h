@@ -33,7 +33,9 @@ struct TrainConfig {
   data::DataConfig data;
   std::string val_root;  // optional separate labeled validation folder
   std::string val_idx_split = "test";  // when val_root is an IDX folder
-  YAML::Node model;      // the model section (built by build_model)
+  YAML::Node model;      // the model section's input and layers (model_from_yaml builds it)
+  std::string init_from;      // model.init_from: a checkpoint whose matching tensors start the model
+  bool replace_head = false;  // model.replace_head: a fresh logits layer sized to the data's classes
   int epochs = 10;
   int batch_per_device = 64;
   OptimizerConfig optimizer;
@@ -44,6 +46,13 @@ struct TrainConfig {
   uint64_t seed = 42;
   int threads = 0;   // 0 = the machine's cores / the workers on it (host_threads_per_worker)
   std::string devices = "cpu";  // cpu | cuda | cuda:N | cuda:0,1,... | all (one worker per GPU)
+  // train.freeze: layers that do not train (names; "prefix*" matches by prefix).
+  std::vector<std::string> freeze;
+  struct LrGroup {
+    std::vector<std::string> layers;  // names or "prefix*"
+    double lr_scale = 1;              // multiplies the scheduled learning rate
+  };
+  std::vector<LrGroup> lr_groups;  // train.lr_groups, first match wins
   int accumulate = 1;      // micro-batches per optimizer step (gradient accumulation)
   double clip_norm = 0;    // > 0: clip the averaged gradients to this global L2 norm
   bool overlap = true;     // all-reduce gradient buckets while backward runs

@@ -102,6 +102,34 @@ std::vector<double> ConfigReader::numbers(const std::string& key, const std::vec
   return values;
 }
 
+std::vector<std::string> ConfigReader::texts(const std::string& key) {
+  known_.insert(key);
+  if (!has(key)) return {};
+  const YAML::Node value = node_[key];
+  if (value.IsScalar()) return {value.Scalar()};
+  if (!value.IsSequence()) fail(key, "expected a list of names like [conv1, bn1]");
+  std::vector<std::string> list;
+  for (const YAML::Node& item : value) {
+    if (!item.IsScalar()) fail(key, "expected a list of names, found a nested list or mapping");
+    list.push_back(item.Scalar());
+  }
+  return list;
+}
+
+std::vector<ConfigReader> ConfigReader::sections(const std::string& key) {
+  known_.insert(key);
+  if (!has(key)) return {};
+  const YAML::Node list = node_[key];
+  if (!list.IsSequence()) fail(key, "expected a list of mappings (- {key: value, ...})");
+  std::vector<ConfigReader> readers;
+  const std::string path = path_.empty() ? key : path_ + "." + key;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].IsMap()) fail(key, "entry " + std::to_string(i + 1) + " is not a mapping of key: value");
+    readers.emplace_back(list[i], path + "[" + std::to_string(i) + "]", file_, overrides_);
+  }
+  return readers;
+}
+
 ConfigReader ConfigReader::section(const std::string& key) {
   known_.insert(key);
   const std::string path = path_.empty() ? key : path_ + "." + key;

@@ -27,6 +27,10 @@ class ConfigReader {
   std::string text(const std::string& key, const std::string& fallback);
   std::string required_text(const std::string& key);
   std::vector<double> numbers(const std::string& key, const std::vector<double>& fallback);
+  // A list of texts (a single text counts as a list of one); empty when absent.
+  std::vector<std::string> texts(const std::string& key);
+  // A list of mappings, each read like section() ("train.lr_groups[1]").
+  std::vector<ConfigReader> sections(const std::string& key);
   // A nested mapping (empty when absent); marks the key as known.
   ConfigReader section(const std::string& key);
   YAML::Node raw(const std::string& key);  // marks the key as known

@@ -30,14 +30,24 @@ void Optimizer::step(float lr) {
     if (!grad.defined()) continue;
     Backend& backend = backend_for(slot.param.device());
     if (config_.type == "sgd") {
-      backend.sgd_update(slot.param, grad, slot.first, lr, static_cast<float>(config_.momentum),
+      backend.sgd_update(slot.param, grad, slot.first, lr * slot.lr_scale, static_cast<float>(config_.momentum),
                          static_cast<float>(config_.weight_decay), config_.nesterov);
     } else {
-      backend.adam_update(slot.param, grad, slot.first, slot.second, lr, beta1, beta2,
+      backend.adam_update(slot.param, grad, slot.first, slot.second, lr * slot.lr_scale, beta1, beta2,
                           static_cast<float>(config_.eps), static_cast<float>(config_.weight_decay),
                           config_.type == "adamw", correction1, correction2);
     }
   }
+}
+
+void Optimizer::set_lr_scale(const std::string& parameter, float scale) {
+  GAZE_CHECK(scale >= 0 && std::isfinite(scale), "learning-rate scale of '", parameter, "' must be >= 0, got ", scale);
+  for (Slot& slot : slots_)
+    if (slot.name == parameter) {
+      slot.lr_scale = scale;
+      return;
+    }
+  throw Error("optimizer: no trainable parameter '" + parameter + "'");
 }
 
 NamedTensors Optimizer::state() const {

@@ -15,8 +15,11 @@ class Optimizer {
  public:
   Optimizer(const OptimizerConfig& config, const NamedTensors& parameters);
 
-  // Applies one update with learning rate `lr` to every parameter that has a gradient.
+  // Applies one update with learning rate `lr` (times the parameter's scale)
+  // to every parameter that has a gradient.
   void step(float lr);
+  // Per-parameter learning-rate multiplier (train.lr_groups); 1 by default.
+  void set_lr_scale(const std::string& parameter, float scale);
   int64_t steps() const { return steps_; }
 
   // Optimizer state for checkpoints, named "state/optimizer/<param>/<slot>".
@@ -30,6 +33,7 @@ class Optimizer {
     Tensor param;
     Tensor first;   // SGD velocity or Adam m
     Tensor second;  // Adam v (undefined for SGD)
+    float lr_scale = 1;
   };
   OptimizerConfig config_;
   std::vector<Slot> slots_;

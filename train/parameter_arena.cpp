@@ -14,14 +14,15 @@ uint64_t fnv1a_64(const void* data, size_t bytes, uint64_t hash) {
 }
 
 ParameterArena::ParameterArena(Model& model) : model_(model) {
-  for (const auto& [name, tensor] : model.named_parameters()) {
+  for (const auto& [name, tensor] : model.trainable_parameters()) {
     slices_.push_back({name, size_, tensor.shape(), tensor.numel()});
     size_ = checked_add(size_, tensor.numel());
   }
   parameters_ = Tensor::zeros({std::max<int64_t>(size_, 1)}, model.device());
   gradients_ = Tensor::zeros({checked_add(size_, kControlFloats)}, model.device());
   size_t next = 0;
-  for (size_t i = 0; i < model.size(); ++i)
+  for (size_t i = 0; i < model.size(); ++i) {
+    if (model.layer(i).frozen()) continue;  // frozen parameters stay outside: no gradients, no updates
     for (auto& [key, tensor] : model.layer(i).parameters()) {
       const Slice& slice = slices_.at(next++);
       GAZE_CHECK(slice.name == model.layer(i).name() + "." + key, "parameter arena: expected '", slice.name,
@@ -31,6 +32,7 @@ ParameterArena::ParameterArena(Model& model) : model_(model) {
       tensor = view.set_requires_grad(true);
       views_.push_back(tensor);
     }
+  }
   zero_grad();
 }
 

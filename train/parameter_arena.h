@@ -1,5 +1,6 @@
 #pragma once
-// ParameterArena: a model's parameters, and their gradients, each in one flat
+// ParameterArena: a model's trainable parameters (those of layers that are
+// not frozen), and their gradients, each in one flat
 // tensor per replica. Every parameter (and its .grad) becomes a view of its
 // slice, in named_parameters() order, which is the same on every rank; so the
 // gradient all-reduce works on fixed slices of one buffer (buckets, see

@@ -17,6 +17,7 @@
 #include "layers/model_file.h"
 #include "layers/model_yaml.h"
 #include "train/checkpoint.h"
+#include "train/fine_tune.h"
 #include "train/launcher.h"
 #include "train/optimizer.h"
 #include "train/output_lock.h"
@@ -179,21 +180,37 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   const std::string normalization = data::resolve_auto_normalization(data.train_set, data.train_indices, data_config);
   if (verbose && !normalization.empty()) std::printf("data: %s\n", normalization.c_str());
   const auto classes = static_cast<int64_t>(data.train_set.class_names.size());
+  if (config.replace_head) {
+    model = with_new_head(model, classes, config.seed);
+    model.keep_only_activations({model.logits_name()});
+  }
+  if (!config.init_from.empty() && options.resume.empty()) {  // a resumed run has its own weights
+    const std::vector<std::string> fresh =
+        config.replace_head ? std::vector<std::string>{model.logits_name()} : std::vector<std::string>{};
+    const InitFromReport report = init_from_checkpoint(model, config.init_from, fresh);
+    if (verbose) std::printf("%s\n", report.summary(config.init_from).c_str());
+  }
   const Shape& logits_shape = model.output_shape(model.logits_name());
   GAZE_CHECK(logits_shape == Shape{classes}, config.file, ": the model's logits layer '", model.logits_name(),
              "' outputs ", to_string(logits_shape), " but the data has ", classes,
-             " classes: set the last dense layer's units to ", classes);
+             " classes: set the last dense layer's units to ", classes, " (or model.replace_head: true)");
   GAZE_CHECK(!data.train_indices.empty(), "no training images left after the validation split");
   GAZE_CHECK(!data.val_indices.empty(), "no validation images: set data.val_split > 0 or data.val_root, since "
              "checkpoints are kept by validation accuracy");
   model.to(device);
+  const std::vector<std::string> frozen = model.freeze(config.freeze);
+  if (verbose && !frozen.empty())
+    std::printf("frozen (train.freeze): %zu layer(s), %s%s\n", frozen.size(), frozen.front().c_str(),
+                frozen.size() > 1 ? (" ... " + frozen.back()).c_str() : "");
   ParameterArena arena(model);
+  GAZE_CHECK(arena.size() > 0, config.file, ": train.freeze leaves no layer to train");
   arena.broadcast_parameters(comm);
   broadcast_buffers(model, comm);
 
   const int world = comm.size();
   const double base_lr = config.optimizer.lr * (config.lr_scaling == "linear" ? world : 1);
-  Optimizer optimizer(config.optimizer, model.named_parameters());
+  Optimizer optimizer(config.optimizer, model.trainable_parameters());
+  apply_lr_groups(optimizer, model, config.lr_groups);
 
   TrainResult result;
   result.out_dir = options.out_dir.empty() ? "runs/" + config.name : options.out_dir;

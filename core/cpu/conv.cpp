@@ -1,6 +1,7 @@
 // Convolution on the CPU. 3x3 stride-1 padding-1 layers with enough input
-// channels use Winograd F(2x2, 3x3) (core/cpu/winograd.h); everything else
-// uses im2col + one BLAS GEMM per image, images spread over OpenMP threads
+// channels use Winograd F(2x2, 3x3) (core/cpu/winograd.h), depthwise layers
+// direct loops (core/cpu/conv_depthwise.h); everything else uses im2col + one
+// BLAS GEMM per image and group, images spread over OpenMP threads
 // (OpenBLAS runs single-threaded inside a parallel region, so the two levels
 // of threading do not fight).
 #include <cblas.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/cpu/conv_depthwise.h"
 #include "core/cpu/cpu_backend.h"
 #include "core/cpu/winograd.h"
 
@@ -17,14 +19,29 @@ namespace gaze {
 
 namespace {
 
+// channels and out_channels are one group's; a grouped convolution is
+// `groups` such convolutions side by side on consecutive channel blocks.
 struct ConvShape {
-  int64_t channels, height, width, out_channels, kernel_h, kernel_w, out_h, out_w;
+  int64_t channels, height, width, out_channels, kernel_h, kernel_w, out_h, out_w, groups;
   int64_t columns_rows() const { return channels * kernel_h * kernel_w; }
   int64_t out_pixels() const { return out_h * out_w; }
+  int64_t group_image_size() const { return channels * height * width; }
+  int64_t group_out_size() const { return out_channels * out_pixels(); }
+  int64_t group_weight_size() const { return out_channels * columns_rows(); }
 };
 
-ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& y) {
-  return {x.dim(1), x.dim(2), x.dim(3), w.dim(0), w.dim(2), w.dim(3), y.dim(2), y.dim(3)};
+ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dGeometry& g) {
+  return {w.dim(1), x.dim(2), x.dim(3), w.dim(0) / g.groups, w.dim(2), w.dim(3), y.dim(2), y.dim(3), g.groups};
+}
+
+cpu::DepthwiseShape depthwise_shape(const ConvShape& s, int64_t batch, const Conv2dGeometry& g) {
+  return {batch, s.groups, s.height, s.width, s.out_channels * s.groups, s.kernel_h, s.kernel_w,
+          s.out_h, s.out_w, g};
+}
+
+// groups == input channels (one input channel per group), as MobileNet's.
+bool use_depthwise(const ConvShape& s, int64_t batch, const Conv2dGeometry& g) {
+  return s.groups > 1 && s.channels == 1 && cpu::depthwise_applies(depthwise_shape(s, batch, g));
 }
 
 // Winograd's 16 GEMMs reduce over the input channels only (K = channels),
@@ -130,54 +147,66 @@ void col2im(const float* columns, const ConvShape& s, const Conv2dGeometry& g, f
 
 void CpuBackend::conv2d_forward(const Tensor& x, const Tensor& w, const Tensor& b,
                                 const Conv2dGeometry& g, Tensor& y) {
-  const ConvShape s = conv_shape(x, w, y);
+  const ConvShape s = conv_shape(x, w, y, g);
   const int64_t batch = x.dim(0);
   const bool pointwise = is_pointwise(s, g);
   const float* px = x.data();
   const float* pw = w.data();
   const float* pb = b.defined() ? b.data() : nullptr;
   float* py = y.data();
+  if (use_depthwise(s, batch, g)) {
+    cpu::depthwise_forward(px, pw, pb, depthwise_shape(s, batch, g), py);
+    return;
+  }
   if (use_winograd(s, w, g)) {
     cpu::winograd_forward(px, pw, winograd_shape(s, batch), py);
     if (pb) add_bias(pb, batch, s.out_channels, s.out_pixels(), py);
     return;
   }
-  const int64_t image_size = s.channels * s.height * s.width;
-  const int64_t out_size = s.out_channels * s.out_pixels();
+  const int64_t image_size = s.groups * s.group_image_size();
+  const int64_t out_size = s.groups * s.group_out_size();
 #pragma omp parallel
   {
     std::vector<float> columns(pointwise ? 0 : static_cast<size_t>(s.columns_rows() * s.out_pixels()));
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < batch; ++n) {
-      const float* image = px + n * image_size;
-      const float* cols = image;
-      if (!pointwise) {
-        im2col(image, s, g, columns.data());
-        cols = columns.data();
-      }
-      float* out = py + n * out_size;
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.out_channels),
-                  static_cast<int>(s.out_pixels()), static_cast<int>(s.columns_rows()), 1.0f, pw,
-                  static_cast<int>(s.columns_rows()), cols, static_cast<int>(s.out_pixels()), 0.0f,
-                  out, static_cast<int>(s.out_pixels()));
-      if (pb)
-        for (int64_t o = 0; o < s.out_channels; ++o) {
-          float* plane = out + o * s.out_pixels();
-          for (int64_t p = 0; p < s.out_pixels(); ++p) plane[p] += pb[o];
+    for (int64_t n = 0; n < batch; ++n)
+      for (int64_t group = 0; group < s.groups; ++group) {
+        const float* image = px + n * image_size + group * s.group_image_size();
+        const float* cols = image;
+        if (!pointwise) {
+          im2col(image, s, g, columns.data());
+          cols = columns.data();
         }
-    }
+        float* out = py + n * out_size + group * s.group_out_size();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(s.out_channels),
+                    static_cast<int>(s.out_pixels()), static_cast<int>(s.columns_rows()), 1.0f,
+                    pw + group * s.group_weight_size(), static_cast<int>(s.columns_rows()), cols,
+                    static_cast<int>(s.out_pixels()), 0.0f, out, static_cast<int>(s.out_pixels()));
+        if (pb)
+          for (int64_t o = 0; o < s.out_channels; ++o) {
+            float* plane = out + o * s.out_pixels();
+            const float bias = pb[group * s.out_channels + o];
+            for (int64_t p = 0; p < s.out_pixels(); ++p) plane[p] += bias;
+          }
+      }
   }
 }
 
 void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor& grad_y,
                                  const Conv2dGeometry& g, Tensor& grad_x, Tensor& grad_w,
                                  Tensor& grad_b) {
-  const ConvShape s = conv_shape(x, w, grad_y);
+  const ConvShape s = conv_shape(x, w, grad_y, g);
   const int64_t batch = x.dim(0);
   const bool pointwise = is_pointwise(s, g);
   const float* px = x.data();
   const float* pw = w.data();
   const float* pgy = grad_y.data();
+  if (use_depthwise(s, batch, g)) {
+    cpu::depthwise_backward(px, pw, pgy, depthwise_shape(s, batch, g), grad_x.defined() ? grad_x.data() : nullptr,
+                            grad_w.defined() ? grad_w.data() : nullptr);
+    if (grad_b.defined()) bias_gradient(pgy, batch, s.groups * s.out_channels, s.out_pixels(), grad_b.data());
+    return;
+  }
   if (use_winograd(s, w, g)) {
     const cpu::WinogradShape ws = winograd_shape(s, batch);
     if (grad_x.defined()) cpu::winograd_backward_data(pgy, pw, ws, grad_x.data());
@@ -185,15 +214,16 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
     if (grad_b.defined()) bias_gradient(pgy, batch, s.out_channels, s.out_pixels(), grad_b.data());
     return;
   }
-  const int64_t image_size = s.channels * s.height * s.width;
-  const int64_t out_size = s.out_channels * s.out_pixels();
+  const int64_t image_size = s.groups * s.group_image_size();
+  const int64_t out_size = s.groups * s.group_out_size();
   const int64_t k = s.columns_rows();
   const int64_t p = s.out_pixels();
-  const int64_t weight_size = s.out_channels * k;
+  const int64_t weight_size = s.groups * s.group_weight_size();
+  const int64_t all_out_channels = s.groups * s.out_channels;
   const int threads = omp_get_max_threads();
   // Per-thread partial weight/bias gradients, summed at the end: no atomics.
   std::vector<float> partial_w(grad_w.defined() ? static_cast<size_t>(threads * weight_size) : 0, 0.0f);
-  std::vector<float> partial_b(grad_b.defined() ? static_cast<size_t>(threads * s.out_channels) : 0, 0.0f);
+  std::vector<float> partial_b(grad_b.defined() ? static_cast<size_t>(threads * all_out_channels) : 0, 0.0f);
 #pragma omp parallel
   {
     const int t = omp_get_thread_num();
@@ -201,34 +231,38 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
     std::vector<float> grad_columns(grad_x.defined() && !pointwise ? static_cast<size_t>(k * p) : 0);
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < batch; ++n) {
-      const float* gy = pgy + n * out_size;
-      if (grad_w.defined()) {
-        const float* cols = px + n * image_size;
-        if (!pointwise) {
-          im2col(cols, s, g, columns.data());
-          cols = columns.data();
-        }
-        // dW[O, K] += dY[O, P] * cols[K, P]^T
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.out_channels),
-                    static_cast<int>(k), static_cast<int>(p), 1.0f, gy, static_cast<int>(p), cols,
-                    static_cast<int>(p), 1.0f, partial_w.data() + t * weight_size, static_cast<int>(k));
-      }
       if (grad_b.defined()) {
-        float* gb = partial_b.data() + t * s.out_channels;
-        for (int64_t o = 0; o < s.out_channels; ++o) {
+        const float* gy = pgy + n * out_size;
+        float* gb = partial_b.data() + t * all_out_channels;
+        for (int64_t o = 0; o < all_out_channels; ++o) {
           float acc = 0;
           for (int64_t q = 0; q < p; ++q) acc += gy[o * p + q];
           gb[o] += acc;
         }
       }
-      if (grad_x.defined()) {
-        // dcols[K, P] = W[O, K]^T * dY[O, P]
-        float* gx = grad_x.data() + n * image_size;
-        float* target = pointwise ? gx : grad_columns.data();
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(k), static_cast<int>(p),
-                    static_cast<int>(s.out_channels), 1.0f, pw, static_cast<int>(k), gy,
-                    static_cast<int>(p), 0.0f, target, static_cast<int>(p));
-        if (!pointwise) col2im(grad_columns.data(), s, g, gx);
+      for (int64_t group = 0; group < s.groups; ++group) {
+        const float* gy = pgy + n * out_size + group * s.group_out_size();
+        if (grad_w.defined()) {
+          const float* cols = px + n * image_size + group * s.group_image_size();
+          if (!pointwise) {
+            im2col(cols, s, g, columns.data());
+            cols = columns.data();
+          }
+          // dW[O, K] += dY[O, P] * cols[K, P]^T
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(s.out_channels),
+                      static_cast<int>(k), static_cast<int>(p), 1.0f, gy, static_cast<int>(p), cols,
+                      static_cast<int>(p), 1.0f,
+                      partial_w.data() + t * weight_size + group * s.group_weight_size(), static_cast<int>(k));
+        }
+        if (grad_x.defined()) {
+          // dcols[K, P] = W[O, K]^T * dY[O, P]
+          float* gx = grad_x.data() + n * image_size + group * s.group_image_size();
+          float* target = pointwise ? gx : grad_columns.data();
+          cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(k), static_cast<int>(p),
+                      static_cast<int>(s.out_channels), 1.0f, pw + group * s.group_weight_size(),
+                      static_cast<int>(k), gy, static_cast<int>(p), 0.0f, target, static_cast<int>(p));
+          if (!pointwise) col2im(grad_columns.data(), s, g, gx);
+        }
       }
     }
   }
@@ -240,9 +274,9 @@ void CpuBackend::conv2d_backward(const Tensor& x, const Tensor& w, const Tensor&
   }
   if (grad_b.defined()) {
     float* gb = grad_b.data();
-    std::fill(gb, gb + s.out_channels, 0.0f);
+    std::fill(gb, gb + all_out_channels, 0.0f);
     for (int t = 0; t < threads; ++t)
-      for (int64_t o = 0; o < s.out_channels; ++o) gb[o] += partial_b[static_cast<size_t>(t * s.out_channels + o)];
+      for (int64_t o = 0; o < all_out_channels; ++o) gb[o] += partial_b[static_cast<size_t>(t * all_out_channels + o)];
   }
 }
 

@@ -121,6 +121,23 @@ void CpuBackend::leaky_relu_backward(const Tensor& x, const Tensor& grad_y, floa
   }
 }
 
+void CpuBackend::clamp_forward(const Tensor& x, float low, float high, Tensor& y) {
+  const float* px = x.data();
+  float* py = y.data();
+  const int64_t n = x.numel();
+#pragma omp parallel for simd schedule(static) firstprivate(low, high) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) py[i] = math::clamp(px[i], low, high);
+}
+
+void CpuBackend::clamp_backward(const Tensor& y, const Tensor& grad_y, float low, float high,
+                                Tensor& grad_x) {
+  const float *py = y.data(), *pg = grad_y.data();
+  float* po = grad_x.data();
+  const int64_t n = y.numel();
+#pragma omp parallel for simd schedule(static) firstprivate(low, high) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) po[i] = math::clamp_grad(py[i], pg[i], low, high);
+}
+
 void CpuBackend::dropout_mask(Tensor& mask, float drop, uint64_t seed) {
   float* p = mask.data();
   const int64_t n = mask.numel();

@@ -39,7 +39,7 @@ const float* kernel_taps(const float* w, int64_t outs, int64_t ins, bool flipped
 }
 
 bool winograd_applies(const Tensor& w, const Conv2dGeometry& g) {
-  return w.dim(2) == 3 && w.dim(3) == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 &&
+  return g.groups == 1 && w.dim(2) == 3 && w.dim(3) == 3 && g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 &&
          g.pad_w == 1;
 }
 

@@ -26,7 +26,7 @@ struct WinogradShape {
   int64_t batch, in_channels, out_channels, height, width;
 };
 
-// True when w is 3x3 and g is stride 1, padding 1: output size = input size.
+// True when w is 3x3 and g is stride 1, padding 1, one group: output size = input size.
 bool winograd_applies(const Tensor& w, const Conv2dGeometry& g);
 
 // y[n, o] = sum_c x[n, c] (*) w[o, c]; x [N, C, H, W], w [O, C, 3, 3], y [N, O, H, W].

@@ -18,6 +18,16 @@ GAZE_HOST_DEVICE inline float leaky_relu_grad(float x, float grad_y, float slope
   return x > 0 ? grad_y : slope * grad_y;
 }
 
+// y = min(max(x, low), high) (ReLU6 is low 0, high 6). NaN stays NaN, as in
+// PyTorch's hardtanh. The gradient is grad_y strictly inside (low, high),
+// tested on the output y, which lies there exactly when x does.
+GAZE_HOST_DEVICE inline float clamp(float x, float low, float high) {
+  return x < low ? low : (x > high ? high : x);
+}
+GAZE_HOST_DEVICE inline float clamp_grad(float y, float grad_y, float low, float high) {
+  return y > low && y < high ? grad_y : 0.0f;
+}
+
 // Scaled keep-mask of inverted dropout at element `index`.
 GAZE_HOST_DEVICE inline float dropout_keep(uint64_t seed, uint64_t index, float drop) {
   return hash_uniform(seed, index) >= drop ? 1.0f / (1.0f - drop) : 0.0f;

@@ -20,8 +20,12 @@ Tensor conv2d(const Tensor& x_in, const Tensor& w_in, const Tensor& b_in, const 
   check_rank(x_in, 4, op, "input");
   check_rank(w_in, 4, op, "weight");
   check_same_device(x_in, w_in, op);
-  GAZE_CHECK(x_in.dim(1) == w_in.dim(1), op, ": input ", to_string(x_in.shape()), " has ",
-             x_in.dim(1), " channels but weight ", to_string(w_in.shape()), " expects ", w_in.dim(1));
+  GAZE_CHECK(g.groups > 0 && x_in.dim(1) % g.groups == 0 && w_in.dim(0) % g.groups == 0, op, ": groups ",
+             g.groups, " must be positive and divide both the input channels of ", to_string(x_in.shape()),
+             " and the output channels of weight ", to_string(w_in.shape()));
+  GAZE_CHECK(x_in.dim(1) == w_in.dim(1) * g.groups, op, ": input ", to_string(x_in.shape()), " has ",
+             x_in.dim(1), " channels but weight ", to_string(w_in.shape()), " with groups ", g.groups,
+             " expects ", w_in.dim(1) * g.groups);
   GAZE_CHECK(g.stride_h > 0 && g.stride_w > 0 && g.pad_h >= 0 && g.pad_w >= 0, op,
              ": stride must be positive and padding non-negative");
   if (b_in.defined())

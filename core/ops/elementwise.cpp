@@ -69,6 +69,22 @@ Tensor leaky_relu(const Tensor& x_in, float negative_slope) {
 
 Tensor relu(const Tensor& x) { return leaky_relu(x, 0.0f); }
 
+Tensor clamp(const Tensor& x_in, float low, float high) {
+  check_defined(x_in, "clamp", "input");
+  GAZE_CHECK(low < high, "clamp: the lower bound ", low, " must be below the upper bound ", high);
+  const Tensor x = x_in.contiguous();
+  Tensor y = Tensor::empty(x.shape(), x.device());
+  backend(x).clamp_forward(x, low, high, y);
+  // Backward reads the output (see Backend::clamp_backward), so the input
+  // can be freed after forward.
+  const Tensor saved = y.detach();
+  return record("clamp", y, {x_in}, [saved, low, high](const Tensor& g) {
+    Tensor grad = Tensor::empty(saved.shape(), saved.device());
+    backend(saved).clamp_backward(saved, g.contiguous(), low, high, grad);
+    return std::vector<Tensor>{grad};
+  });
+}
+
 Tensor dropout(const Tensor& x_in, float drop, uint64_t seed) {
   check_defined(x_in, "dropout", "input");
   GAZE_CHECK(drop >= 0 && drop < 1, "dropout: rate must be in [0, 1), got ", drop);

@@ -1,5 +1,6 @@
-// Parity with PyTorch 1.13: forward outputs and gradients of conv, pooling,
-// batch norm, dense, softmax and cross-entropy on fixed random inputs.
+// Parity with PyTorch 1.13: forward outputs and gradients of conv (plain,
+// grouped, depthwise), pooling, batch norm, dense, softmax, cross-entropy and
+// ReLU6 on fixed random inputs.
 // Fixtures come from scripts/make_torch_fixtures.py (run once, committed).
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -73,6 +74,33 @@ TEST_CASE("conv2d matches PyTorch", "[parity][conv]") {
       if (bias) require_close(b.grad(), name + ".grad_b");
     }
   }
+}
+
+TEST_CASE("grouped and depthwise conv2d match PyTorch", "[parity][conv][groups]") {
+  for (const std::string name : {"conv_groups", "conv_depthwise", "conv_depthwise_s2"}) {
+    SECTION(name) {
+      const auto c = fixture_case(name);
+      const auto [sh, sw] = pair_of(c["stride"]);
+      const auto [ph, pw] = pair_of(c["padding"]);
+      const bool bias = c["bias"].get<bool>();
+      Tensor x = input(name + ".x"), w = input(name + ".w");
+      Tensor b = bias ? input(name + ".b") : Tensor();
+      const Tensor out = ops::conv2d(x, w, b, {sh, sw, ph, pw, c["groups"].get<int>()});
+      require_close(out, name + ".out");
+      backward_with_fixture(out, name);
+      require_close(x.grad(), name + ".grad_x");
+      require_close(w.grad(), name + ".grad_w");
+      if (bias) require_close(b.grad(), name + ".grad_b");
+    }
+  }
+}
+
+TEST_CASE("ReLU6 (clamp to [0, 6]) matches PyTorch", "[parity][clamp]") {
+  Tensor x = input("relu6.x");
+  const Tensor out = ops::clamp(x, 0, 6);
+  require_close(out, "relu6.out");
+  backward_with_fixture(out, "relu6");
+  require_close(x.grad(), "relu6.grad_x");
 }
 
 TEST_CASE("pooling matches PyTorch", "[parity][pool]") {

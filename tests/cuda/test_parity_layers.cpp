@@ -23,6 +23,9 @@ TEST_CASE("cuda: conv2d matches the CPU forward and backward", "[cuda][gpu][pari
       {{2, 16, 7, 7}, {32, 16, 1, 1}, {1, 1, 0, 0}, true},  // pointwise
       {{1, 2, 12, 9}, {3, 2, 5, 3}, {2, 1, 2, 0}, true},    // non-square everything
       {{16, 32, 16, 16}, {64, 32, 3, 3}, {1, 1, 1, 1}, true},
+      {{2, 8, 9, 9}, {6, 4, 3, 3}, {2, 2, 1, 1, 2}, true},      // 2 groups (cuDNN group count)
+      {{4, 32, 14, 14}, {32, 1, 3, 3}, {1, 1, 1, 1, 32}, false},  // depthwise (MobileNet)
+      {{2, 16, 15, 15}, {32, 1, 3, 3}, {2, 2, 1, 1, 16}, true},   // depthwise, multiplier 2, strided
   };
   for (const ConvCase& c : cases) {
     const Tensor x = random(c.x, 20), w = random(c.w, 21, 0.2f);

@@ -38,6 +38,8 @@ TEST_CASE("cuda: element-wise ops match the CPU", "[cuda][gpu][parity]") {
   check_op_parity("relu", {a}, {true}, [](const std::vector<Tensor>& t) { return ops::relu(t[0]); });
   check_op_parity("leaky_relu", {a}, {true},
                   [](const std::vector<Tensor>& t) { return ops::leaky_relu(t[0], 0.1f); });
+  check_op_parity("clamp (relu6)", {ops::scale(a, 4.0f).detach()}, {true},
+                  [](const std::vector<Tensor>& t) { return ops::clamp(t[0], 0.0f, 6.0f); });
   // Gradient accumulation (axpy) when one tensor feeds two ops.
   check_op_parity("x * x + x", {a}, {true},
                   [](const std::vector<Tensor>& t) { return ops::add(ops::mul(t[0], t[0]), t[0]); });

@@ -38,7 +38,8 @@ TEST_CASE("conv layer geometry keys", "[layers][conv]") {
     REQUIRE(conv->build({{1, 7, 8}}, rng) == Shape{2, 3, 3});
     REQUIRE(parameter_names(*conv) == std::vector<std::string>{"weight"});
     REQUIRE(conv->hyperparameters() ==
-            json{{"filters", 2}, {"kernel", {3, 3}}, {"stride", {2, 2}}, {"padding", {0, 0}}, {"bias", false}});
+            json{{"filters", 2}, {"kernel", {3, 3}}, {"stride", {2, 2}}, {"padding", {0, 0}}, {"bias", false},
+                 {"groups", 1}});
   }
   SECTION("non-square kernel and \"same\" padding") {
     REQUIRE(make_and_build("conv", "c", {{"filters", 2}, {"kernel", {3, 5}}, {"padding", "same"}}, {{1, 7, 8}}) ==
@@ -49,6 +50,44 @@ TEST_CASE("conv layer geometry keys", "[layers][conv]") {
   SECTION("per-axis stride and padding") {
     REQUIRE(make_and_build("conv", "c", {{"filters", 1}, {"kernel", {2, 3}}, {"stride", {1, 2}}, {"padding", {1, 0}}},
                            {{1, 5, 7}}) == Shape{1, 6, 3});
+  }
+}
+
+TEST_CASE("conv layer groups: weight [out, in / groups, kh, kw], He-normal over the group's fan-in", "[layers][conv]") {
+  Rng rng(3);
+  SECTION("grouped") {
+    auto conv = make_layer("conv", "c", {{"filters", 6}, {"kernel", 3}, {"groups", 2}, {"bias", false}});
+    REQUIRE(conv->build({{4, 5, 5}}, rng) == Shape{6, 3, 3});
+    REQUIRE(conv->tensor("weight").shape() == Shape{6, 2, 3, 3});
+    REQUIRE(conv->hyperparameters()["groups"] == 2);
+    REQUIRE(conv->forward_macs({6, 3, 3}) == 2.0 * 9 * 6 * 3 * 3);
+  }
+  SECTION("depthwise with multiplier 2") {
+    auto conv = make_layer("conv", "dw", {{"filters", 64}, {"kernel", 3}, {"padding", 1}, {"groups", 32}});
+    REQUIRE(conv->build({{32, 8, 8}}, rng) == Shape{64, 8, 8});
+    REQUIRE(conv->tensor("weight").shape() == Shape{64, 1, 3, 3});
+    const std::vector<float> w = conv->tensor("weight").to_vector();
+    double sum_sq = 0;
+    for (float v : w) sum_sq += static_cast<double>(v) * v;
+    REQUIRE(std::sqrt(sum_sq / static_cast<double>(w.size())) == Approx(std::sqrt(2.0 / 9)).epsilon(0.2));
+    randomize(conv->tensor("bias"), rng);
+    const Tensor x = Tensor::randn({2, 32, 8, 8}, rng);
+    const Tensor expected = ops::conv2d(x, conv->tensor("weight"), conv->tensor("bias"), {1, 1, 1, 1, 32});
+    check_close(conv->forward({x}, {}).to_vector(), expected.to_vector(), 0);
+  }
+  SECTION("gradients") {
+    auto conv = make_layer("conv", "c", {{"filters", 4}, {"kernel", 3}, {"stride", 2}, {"groups", 2}});
+    conv->build({{2, 5, 5}}, rng);
+    randomize(conv->tensor("bias"), rng);
+    check_layer_gradients(*conv, {Tensor::randn({2, 2, 5, 5}, rng)});
+  }
+  SECTION("groups must divide filters and input channels") {
+    REQUIRE_THROWS_WITH(make_and_build("conv", "c", {{"filters", 6}, {"groups", 4}}, {{4, 5, 5}}),
+                        Catch::Contains("layer 'c'") && Catch::Contains("groups") && Catch::Contains("divide filters"));
+    REQUIRE_THROWS_WITH(make_and_build("conv", "c", {{"filters", 6}, {"groups", 3}}, {{4, 5, 5}}),
+                        Catch::Contains("layer 'c'") && Catch::Contains("must divide the input channels"));
+    REQUIRE_THROWS_WITH(make_and_build("conv", "c", {{"filters", 6}, {"groups", 0}}, {{4, 5, 5}}),
+                        Catch::Contains("groups"));
   }
 }
 
