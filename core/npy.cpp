@@ -1,11 +1,13 @@
 #include "core/npy.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
 #include <limits>
 
 #include "core/error.h"
+#include "core/memory_budget.h"
 #include "core/shape.h"
 
 namespace gaze {
@@ -91,17 +93,26 @@ NpyHeader read_header(std::ifstream& in, const std::string& path) {
   return result;
 }
 
-// Reads count values of `width` bytes after checking that the file holds them,
-// so nothing is allocated for data that is not there.
-std::vector<char> read_data(std::ifstream& in, const NpyHeader& header, size_t width, const std::string& path) {
+// The data's size in bytes, once the file is known to hold it, so nothing is
+// allocated for data that is not there.
+int64_t checked_data_bytes(const NpyHeader& header, size_t width, const std::string& path) {
   const std::string size_what = "'" + path + "': .npy data size";
   const int64_t bytes = checked_multiply(header.count, static_cast<int64_t>(width), size_what.c_str());
   GAZE_CHECK(header.data_bytes_available >= 0 && bytes <= header.data_bytes_available, "'", path,
              "': truncated .npy data (shape ", to_string(header.shape), " of '", header.descr, "' needs ", bytes,
              " bytes, the file has ", header.data_bytes_available, ")");
-  std::vector<char> data(static_cast<size_t>(bytes));
-  in.read(data.data(), static_cast<std::streamsize>(bytes));
+  return bytes;
+}
+
+void read_exactly(std::ifstream& in, char* out, int64_t bytes, const NpyHeader& header, const std::string& path) {
+  in.read(out, static_cast<std::streamsize>(bytes));
   GAZE_CHECK(in || bytes == 0, "'", path, "': truncated .npy data (expected ", header.count, " values)");
+}
+
+// Reads count values of `width` bytes.
+std::vector<char> read_data(std::ifstream& in, const NpyHeader& header, size_t width, const std::string& path) {
+  std::vector<char> data(static_cast<size_t>(checked_data_bytes(header, width, path)));
+  read_exactly(in, data.data(), static_cast<int64_t>(data.size()), header, path);
   return data;
 }
 
@@ -163,18 +174,23 @@ NpyArray read_npy(const std::string& path) {
              "' is not supported; expected float32 ('<f4') or float64 ('<f8'), little-endian");
   NpyArray array;
   array.shape = header.shape;
-  if (header.descr == "<f4") {
-    const std::vector<char> data = read_data(in, header, sizeof(float), path);
-    array.values.resize(static_cast<size_t>(header.count));
-    if (!data.empty()) std::memcpy(array.values.data(), data.data(), data.size());
+  const size_t width = header.descr == "<f4" ? sizeof(float) : sizeof(double);
+  const int64_t bytes = checked_data_bytes(header, width, path);
+  // A file larger than this machine's memory is an error saying so, not std::bad_alloc.
+  check_allocation({header.count}, Device::cpu());
+  array.values.resize(static_cast<size_t>(header.count));
+  if (width == sizeof(float)) {
+    read_exactly(in, reinterpret_cast<char*>(array.values.data()), bytes, header, path);
     return array;
   }
-  const std::vector<char> data = read_data(in, header, sizeof(double), path);
-  array.values.resize(static_cast<size_t>(header.count));
-  for (size_t i = 0; i < array.values.size(); ++i) {
-    double value;
-    std::memcpy(&value, data.data() + i * sizeof(double), sizeof(double));
-    array.values[i] = static_cast<float>(value);
+  // float64 in chunks, so reading never holds the whole file twice.
+  constexpr size_t kChunk = 1 << 16;
+  std::vector<double> chunk(std::min(kChunk, array.values.size()));
+  for (size_t first = 0; first < array.values.size(); first += kChunk) {
+    const size_t count = std::min(kChunk, array.values.size() - first);
+    read_exactly(in, reinterpret_cast<char*>(chunk.data()), static_cast<int64_t>(count * sizeof(double)), header,
+                 path);
+    for (size_t i = 0; i < count; ++i) array.values[first + i] = static_cast<float>(chunk[i]);
   }
   return array;
 }

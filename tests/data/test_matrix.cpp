@@ -120,6 +120,14 @@ TEST_CASE(".npy integers round-trip and version 2.0 headers read", "[data][npy]"
       << std::string("\x93NUMPY\x02\x00", 8) << static_cast<char>(header.size()) << std::string(3, '\0') << header
       << raw_bytes(std::vector<float>{1.5f, -2});
   CHECK(read_npy(dir / "v2.npy").values == std::vector<float>{1.5f, -2});
+  // float64 is narrowed in chunks of 65536 values: one more than a chunk crosses the boundary.
+  std::vector<double> wide(65537);
+  for (size_t i = 0; i < wide.size(); ++i) wide[i] = 0.5 * static_cast<double>(i) - 7;
+  write_raw_npy(dir / "wide.npy", "<f8", "65537,", raw_bytes(wide));
+  const NpyArray narrowed = read_npy(dir / "wide.npy");
+  REQUIRE(narrowed.values.size() == 65537);
+  CHECK(narrowed.values[65535] == 0.5f * 65535 - 7);
+  CHECK(narrowed.values[65536] == 0.5f * 65536 - 7);
   write_raw_npy(dir / "u8.npy", "<u8", "1,", raw_bytes(std::vector<uint64_t>{~uint64_t{0}}));
   CHECK_THROWS_WITH(read_npy_integers(dir / "u8.npy"), Catch::Contains("u8.npy") && Catch::Contains("int64"));
 }
