@@ -35,5 +35,5 @@
 #include "cam/map.h"
 #include "cam/methods.h"
 #include "cam/metrics.h"
-#include "cam/npy.h"
+#include "core/npy.h"
 #include "cam/report.h"

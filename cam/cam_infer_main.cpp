@@ -49,7 +49,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--allow-nonfinite", options.allow_nonfinite,
                "load a checkpoint holding NaN/Inf values (debugging a diverged run)");
-  app.add_option("inputs", options.inputs, "image files or folders")->required();
+  app.add_option("--top-k", options.top_k, "matrix checkpoints: rows and columns listed in the JSON")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
+  app.add_option("inputs", options.inputs, "image files, .npy matrices (for a matrix checkpoint) or folders")->required();
   CLI11_PARSE(app, argc, argv);
   return gaze::run_program("cam-infer", [&] {
     gaze::init_runtime();

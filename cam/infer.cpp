@@ -13,9 +13,10 @@
 #include "cam/colormap.h"
 #include "cam/graph.h"
 #include "cam/image_io.h"
+#include "cam/matrix_output.h"
 #include "cam/metrics.h"
-#include "cam/npy.h"
 #include "cam/patterns.h"
+#include "core/npy.h"
 #include "cam/report.h"
 #include "core/error.h"
 #include "core/json_text.h"
@@ -104,7 +105,8 @@ class CamInferRun {
   }
 
   int run() {
-    const std::vector<std::string> paths = collect_images(options_.inputs, err_);
+    const std::vector<std::string> paths =
+        is_matrix() ? collect_matrices(options_.inputs, err_) : collect_images(options_.inputs, err_);
     GAZE_CHECK(!paths.empty(), "no image files found in the inputs given");
     const auto start = std::chrono::steady_clock::now();
     size_t explained = 0;
@@ -131,7 +133,9 @@ class CamInferRun {
     std::vector<LoadedImage> images;
     for (const std::string& path : paths) {
       try {
-        LoadedImage loaded{path, unique_stem(path), data::load_image_for_inference(path, checkpoint_.preprocessing)};
+        LoadedImage loaded{path, unique_stem(path),
+                           is_matrix() ? matrix_inference_image(data::load_matrix_for_inference(path, checkpoint_.preprocessing))
+                                       : data::load_image_for_inference(path, checkpoint_.preprocessing)};
         images.push_back(std::move(loaded));
       } catch (const Error& e) {
         err_ << "skipping " << path << ": " << e.what() << "\n";
@@ -210,6 +214,8 @@ class CamInferRun {
                                          {targets.begin(), targets.begin() + count}, method_options_, originals);
   }
 
+  bool is_matrix() const { return checkpoint_.preprocessing.layout == data::Layout::npy; }
+
   std::string out_path(const std::string& name) const { return (fs::path(options_.out_dir) / name).string(); }
 
   // Writes one image's pictures, raw maps and JSON, prints its line, and
@@ -266,6 +272,11 @@ class CamInferRun {
                              {"raw", raw_file},
                              {"box", box_json}});
       entry.maps.push_back({class_name, heat_name, overlay_name});
+      if (is_matrix()) {
+        MatrixExplanation matrix = explain_matrix(options_.out_dir, prefix, raw, image.height, image.width, options_.top_k);
+        map_entries.back()["matrix"] = std::move(matrix.json);
+        entry.maps.back().profiles_svg = std::move(matrix.svg);
+      }
       if (j == 0 || c == prediction.top) first_overlay = out_path(overlay_name);
       if (j == judged) judged_map = std::move(input_map);
     }

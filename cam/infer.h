@@ -5,6 +5,8 @@
 // <stem>.heatmap.png, <stem>.overlay.png, <stem>.json (and with --save-raw
 // <stem>.<method>.npy; with --class all, one set per class named
 // <stem>.<class>.*), plus index.html (--report) and metrics (--metrics).
+// A matrix checkpoint (data.layout: npy) reads .npy inputs instead and also
+// writes <stem>.rows.csv and <stem>.cols.csv (cam/matrix_output.h).
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@ struct InferOptions {
   int sanity_images = 8;   // images the randomization sanity check uses (it re-runs the method per layer)
   bool allow_nonfinite = false;  // load a checkpoint holding NaN/Inf values (debugging)
   std::string patterns_from;     // pattern-attribution: folder of images to estimate the patterns from
+  int top_k = 5;           // matrix checkpoints: rows and columns listed in the JSON (cam/matrix_output.h)
   std::vector<std::string> inputs;
 };
 

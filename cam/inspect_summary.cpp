@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <limits>
 
-#include "cam/npy.h"
 #include "core/error.h"
 #include "core/json_text.h"
 #include "core/memory_budget.h"
+#include "core/npy.h"
 #include "layers/model_file.h"
 
 namespace gaze::cam {

@@ -45,7 +45,7 @@ void write_report(const std::string& path, const std::string& title, const std::
   for (const ReportEntry& entry : entries) {
     std::string heatmaps, overlays, bars;
     for (const ReportEntry::Explained& m : entry.maps) {
-      heatmaps += image_cell(m.heatmap, m.class_name);
+      heatmaps += image_cell(m.heatmap, m.class_name) + m.profiles_svg;
       overlays += image_cell(m.overlay, m.class_name);
     }
     for (const auto& [name, p] : entry.probabilities) {

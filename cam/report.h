@@ -1,5 +1,6 @@
 #pragma once
-// index.html: a gallery (original | heatmap | overlay | probabilities) that
+// index.html: a gallery (original | heatmap | overlay | probabilities; for a
+// matrix the heatmap cell also holds its row and column profiles) that
 // opens offline: one self-contained file with inline CSS and no scripts,
 // whose pictures are the PNGs next to it, referenced by relative name.
 #include <string>
@@ -13,6 +14,7 @@ struct ReportEntry {
   std::string original;  // relative PNG names inside the report folder
   struct Explained {
     std::string class_name, heatmap, overlay;
+    std::string profiles_svg = {};  // matrices: row and column importance charts (inline SVG, trusted)
   };
   std::vector<Explained> maps;
   std::vector<std::pair<std::string, float>> probabilities;  // class, probability; highest first

@@ -11,7 +11,7 @@ install(TARGETS ${GAZE_EXPORTED_TARGETS} gaze
         EXPORT gazeTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS train evaluate cam-infer gaze-inspect RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS train evaluate cam-infer gaze-inspect gaze-make-matrix-demo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 foreach(dir core layers data train cam cuda)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gaze/${dir}
           FILES_MATCHING PATTERN "*.h" PATTERN "*.cuh")

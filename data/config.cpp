@@ -1,5 +1,7 @@
 #include "data/config.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace gaze::data {
@@ -9,7 +11,8 @@ Layout parse_layout(const std::string& name) {
   if (name == "flat") return Layout::flat;
   if (name == "folders") return Layout::folders;
   if (name == "idx") return Layout::idx;
-  throw Error("data layout '" + name + "' is unknown; expected auto, flat, folders or idx");
+  if (name == "npy") return Layout::npy;
+  throw Error("data layout '" + name + "' is unknown; expected auto, flat, folders, idx or npy");
 }
 
 ResizePolicy parse_resize_policy(const std::string& name) {
@@ -25,6 +28,7 @@ std::string to_string(Layout layout) {
     case Layout::flat: return "flat";
     case Layout::folders: return "folders";
     case Layout::idx: return "idx";
+    case Layout::npy: return "npy";
   }
   return "?";
 }
@@ -34,8 +38,12 @@ std::string to_string(ResizePolicy policy) {
 }
 
 void validate(const DataConfig& config) {
-  GAZE_CHECK(config.channels == 1 || config.channels == 3, "data.channels is ", config.channels,
-             "; expected 1 (grayscale) or 3 (RGB)");
+  if (config.layout == Layout::npy)
+    GAZE_CHECK(config.channels >= 1 && config.channels <= 3, "data.channels is ", config.channels,
+               "; matrix datasets have 1 to 3 channels");
+  else
+    GAZE_CHECK(config.channels == 1 || config.channels == 3, "data.channels is ", config.channels,
+               "; expected 1 (grayscale) or 3 (RGB)");
   GAZE_CHECK(config.height > 0 && config.width > 0 && config.height <= 4096 && config.width <= 4096,
              "data image size is ", config.height, "x", config.width,
              "; expected height and width in 1..4096");
@@ -61,20 +69,27 @@ void validate(const DataConfig& config) {
              "; expected in [0, 1)");
   GAZE_CHECK(a.contrast >= 0.0f && a.contrast < 1.0f, "augment contrast is ", a.contrast,
              "; expected in [0, 1)");
+  GAZE_CHECK(a.noise_std >= 0.0f && std::isfinite(a.noise_std), "augment noise_std is ", a.noise_std,
+             "; expected a finite value >= 0");
 }
 
 DataConfig inference_config(int channels, int height, int width, const std::vector<float>& mean,
                             const std::vector<float>& stddev, const std::string& resize, const std::string& source) {
   try {
-    GAZE_CHECK(channels == 1 || channels == 3, "images have 1 (grayscale) or 3 (RGB) channels, the input has ",
-               channels);
+    const bool matrix = resize == "none";
+    GAZE_CHECK(matrix ? channels >= 1 && channels <= 3 : channels == 1 || channels == 3,
+               matrix ? "matrices have 1 to 3 channels" : "images have 1 (grayscale) or 3 (RGB) channels",
+               ", the input has ", channels);
     GAZE_CHECK(mean.size() == static_cast<size_t>(channels) && stddev.size() == mean.size(),
                "mean and std need one value per channel (", channels, "), got ", mean.size(), " and ", stddev.size());
     DataConfig config;
     config.channels = channels;
     config.height = height;
     config.width = width;
-    config.resize = parse_resize_policy(resize);
+    if (matrix)
+      config.layout = Layout::npy;
+    else
+      config.resize = parse_resize_policy(resize);
     for (size_t c = 0; c < mean.size(); ++c) {
       config.mean[c] = mean[c];
       config.stddev[c] = stddev[c];

@@ -9,10 +9,10 @@
 
 namespace gaze::data {
 
-enum class Layout { automatic, flat, folders, idx };
+enum class Layout { automatic, flat, folders, idx, npy };
 enum class ResizePolicy { stretch, shorter_side_center_crop };
 
-// Parse the config spellings ("auto", "flat", "folders", "idx" and
+// Parse the config spellings ("auto", "flat", "folders", "idx", "npy" and
 // "stretch", "shorter-side-center-crop"); throw gaze::Error naming the valid
 // values otherwise.
 Layout parse_layout(const std::string& name);
@@ -31,6 +31,9 @@ struct AugmentConfig {
   // [1 - contrast, 1 + contrast]. 0 disables either.
   float brightness = 0.1f;
   float contrast = 0.1f;
+  // Matrices only (data/matrix.h): standard deviation of additive Gaussian
+  // noise, in the matrix's own units (before normalization). 0 disables it.
+  float noise_std = 0.0f;
 };
 
 struct DataConfig {
@@ -44,6 +47,9 @@ struct DataConfig {
   ResizePolicy resize = ResizePolicy::stretch;
   std::array<float, 3> mean{0.5f, 0.5f, 0.5f};  // per channel, on [0, 1] pixels
   std::array<float, 3> stddev{0.5f, 0.5f, 0.5f};
+  // Matrices: mean / stddev are in the matrix's own units, and "auto" asks
+  // for the training split's per-channel statistics (resolve_auto_normalization).
+  bool mean_auto = false, stddev_auto = false;
 
   AugmentConfig augment;
   float val_split = 0.2f;
@@ -62,7 +68,8 @@ void validate(const DataConfig& config);
 
 // The deterministic preprocessing of inference (no augmentation, no cache, no
 // dropped batch), from a checkpoint's input description: `mean` and `stddev`
-// have one value per channel, `resize` names a policy. Validated; a problem
+// have one value per channel, `resize` names a policy, or is "none" for a
+// matrix checkpoint (layout npy: no resize at all). Validated; a problem
 // is a gaze::Error prefixed with `source`.
 DataConfig inference_config(int channels, int height, int width, const std::vector<float>& mean,
                             const std::vector<float>& stddev, const std::string& resize, const std::string& source);

@@ -1,6 +1,6 @@
 #pragma once
 // gaze::data owns everything between an image folder and a float batch:
-// dataset scanning (Kaggle flat, class subfolders, IDX), decoding with
+// dataset scanning (Kaggle flat, class subfolders, IDX, .npy matrices), decoding with
 // stb_image, resizing, normalization, augmentation, the decoded cache, the
 // train/validation split and the threaded, rank-sharded Loader. It knows
 // nothing about models or tensors: it hands out Batch (plain float vectors,
@@ -18,6 +18,7 @@
 #include "data/idx_file.h"
 #include "data/image.h"
 #include "data/loader.h"
+#include "data/matrix.h"
 #include "data/preprocess.h"
 #include "data/resize.h"
 #include "data/split.h"

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "data/idx_file.h"
+#include "data/matrix.h"
 
 namespace gaze::data {
 namespace fs = std::filesystem;
@@ -130,6 +131,7 @@ Dataset scan_dataset(const DataConfig& config) {
                                                : Layout::flat;
   }
   if (layout == Layout::idx) return scan_idx_dataset(config);
+  if (layout == Layout::npy) return scan_npy_dataset(config);
 
   Dataset dataset;
   dataset.root = config.root;

@@ -1,6 +1,7 @@
 #pragma once
 // Dataset scanning: turns a folder into a list of labelled samples. Three
-// layouts, auto-detected (see scan_dataset). Bad files are skipped with one
+// image layouts, auto-detected (see scan_dataset), and the matrix layout
+// (npy, data/matrix.h), which is only used when the config names it. Bad files are skipped with one
 // warning line each on stderr and listed in Dataset::skipped; a dataset that
 // ends up with no usable images or fewer than two classes is an error.
 #include <cstddef>
@@ -11,6 +12,7 @@
 
 #include "data/config.h"
 #include "data/image.h"
+#include "data/matrix.h"
 
 namespace gaze::data {
 
@@ -39,6 +41,7 @@ struct Dataset {
   std::vector<Sample> samples;           // sorted by path
   std::vector<SkippedFile> skipped;
   std::shared_ptr<const IdxImages> idx;  // set for Layout::idx only
+  std::shared_ptr<const MatrixSet> matrices;  // set for Layout::npy only; samples[i] is matrix i
 };
 
 // Layout detection for Layout::automatic: a folder holding

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "data/augment.h"
+#include "data/matrix.h"
 #include "data/preprocess.h"
 #include "data/split.h"
 
@@ -33,7 +34,7 @@ Loader::Loader(const Dataset& dataset, std::vector<std::size_t> subset, const Da
     GAZE_CHECK(cache_->size() == dataset_->samples.size(), "decoded cache '", cache_->path(),
                "' holds ", cache_->size(), " samples; the dataset has ",
                dataset_->samples.size());
-  } else if (!config_.cache_dir.empty() && !dataset_->idx) {
+  } else if (!config_.cache_dir.empty() && !dataset_->idx && !dataset_->matrices) {
     cache_ = DecodedCache::open_or_build(*dataset_, config_, config_.num_workers);
   }
 }
@@ -164,6 +165,17 @@ Batch Loader::make_batch(const std::vector<std::size_t>& indices) const {
   const std::size_t stride = static_cast<std::size_t>(batch.channels) * batch.height * batch.width;
   batch.images.resize(stride * indices.size());
   std::size_t k = 0;
+  if (dataset_->matrices) {
+    // Floats from memory: no decoding to fail, no cache, no image augmentation.
+    for (std::size_t index : indices) {
+      matrix_into(*dataset_, index, config_, training_ ? config_.augment.noise_std : 0.0f, epoch_,
+                  batch.images.data() + k++ * stride);
+      batch.indices.push_back(index);
+      batch.labels.push_back(dataset_->samples[index].label);
+    }
+    batch.n = static_cast<int>(k);
+    return batch;
+  }
   for (std::size_t index : indices) {
     Image base;
     if (training_) {

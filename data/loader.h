@@ -44,7 +44,7 @@ class Loader {
   // Training shuffles every epoch and augments; otherwise the order is the
   // subset's and only the deterministic path runs. When `cache` is null and
   // config.cache_dir is set, the loader opens (or builds) the cache itself;
-  // IDX datasets are already in memory and are never cached.
+  // IDX and matrix (npy) datasets are already in memory and are never cached.
   Loader(const Dataset& dataset, std::vector<std::size_t> subset, const DataConfig& config,
          bool training, int batch_size, int rank = 0, int world_size = 1,
          std::shared_ptr<const DecodedCache> cache = nullptr);

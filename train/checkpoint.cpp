@@ -18,7 +18,8 @@ nlohmann::json checkpoint_info(const std::vector<std::string>& classes, const da
             {"width", d.width},
             {"mean", mean},
             {"std", stddev},
-            {"resize", data::to_string(d.resize)}}},
+            // Matrices are never resized; "none" tells every reader this is a matrix model.
+            {"resize", d.layout == data::Layout::npy ? "none" : data::to_string(d.resize)}}},
           {"epoch", epoch},
           {"val_acc", val_acc}};
 }

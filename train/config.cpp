@@ -18,6 +18,15 @@ void require_folder(ConfigReader& section, const std::string& key, const std::st
     section.fail(key, "folder '" + path + "' does not exist" + (error ? " (" + error.message() + ")" : ""));
 }
 
+// `mean: auto` / `std: auto`: computed from the training split (matrices only).
+bool is_auto(ConfigReader& data, const std::string& key, bool matrices) {
+  if (!data.has(key)) return false;
+  const YAML::Node node = data.raw(key);
+  if (!node.IsScalar() || node.Scalar() != "auto") return false;
+  if (!matrices) data.fail(key, "auto is supported for matrix datasets (data.layout: npy); give per-channel numbers");
+  return true;
+}
+
 void read_data(ConfigReader data, TrainConfig& config) {
   data::DataConfig& d = config.data;
   d.root = data.required_text("root");
@@ -32,8 +41,11 @@ void read_data(ConfigReader data, TrainConfig& config) {
   config.val_root = data.text("val_root", "");
   config.val_idx_split = data.text("val_idx_split", "test");
   if (!config.val_root.empty()) require_folder(data, "val_root", config.val_root);
-  const std::vector<double> mean = data.numbers("mean", {0.5, 0.5, 0.5});
-  const std::vector<double> stddev = data.numbers("std", {0.5, 0.5, 0.5});
+  const bool matrices = d.layout == data::Layout::npy;
+  d.mean_auto = is_auto(data, "mean", matrices);
+  d.stddev_auto = is_auto(data, "std", matrices);
+  const std::vector<double> mean = d.mean_auto ? std::vector<double>{0} : data.numbers("mean", {0.5, 0.5, 0.5});
+  const std::vector<double> stddev = d.stddev_auto ? std::vector<double>{1} : data.numbers("std", {0.5, 0.5, 0.5});
   for (size_t c = 0; c < 3; ++c) {
     d.mean[c] = static_cast<float>(mean.empty() ? 0.5 : mean[std::min(c, mean.size() - 1)]);
     d.stddev[c] = static_cast<float>(stddev.empty() ? 0.5 : stddev[std::min(c, stddev.size() - 1)]);
@@ -64,6 +76,22 @@ void read_data(ConfigReader data, TrainConfig& config) {
   d.augment.crop_aspect_max = static_cast<float>(aspect[1]);
   d.augment.brightness = static_cast<float>(augment.number("brightness", 0));
   d.augment.contrast = static_cast<float>(augment.number("contrast", 0));
+  d.augment.noise_std = static_cast<float>(augment.number("noise_std", 0));
+  if (d.augment.noise_std < 0) augment.fail("noise_std", "must be >= 0");
+  if (!matrices && d.augment.noise_std > 0)
+    augment.fail("noise_std", "is for matrix datasets (data.layout: npy); images use brightness and contrast");
+  // A flipped, cropped or brightened matrix is usually a different matrix:
+  // asking for it on matrices is refused rather than silently ignored.
+  if (matrices) {
+    const char* image_only[] = {"hflip", "crop_scale", "crop_aspect", "brightness", "contrast"};
+    const bool requested[] = {d.augment.hflip, scale[0] != 1 || scale[1] != 1, aspect[0] != 1 || aspect[1] != 1,
+                              d.augment.brightness != 0, d.augment.contrast != 0};
+    for (size_t i = 0; i < 5; ++i)
+      if (requested[i])
+        augment.fail(image_only[i], "is image augmentation, which matrices (data.layout: npy) do not get: flipping, "
+                                    "cropping or brightening a matrix changes what its rows and columns mean; "
+                                    "use data.augment.noise_std for additive Gaussian noise");
+  }
   augment.finish();
   data.finish();
 }
@@ -218,8 +246,14 @@ std::string to_yaml(const TrainConfig& config) {
   data["val_root"] = config.val_root;
   data["val_idx_split"] = config.val_idx_split;
   data["resize"] = data::to_string(d.resize);
-  data["mean"] = std::vector<float>(d.mean.begin(), d.mean.end());
-  data["std"] = std::vector<float>(d.stddev.begin(), d.stddev.end());
+  if (d.mean_auto)
+    data["mean"] = "auto";
+  else
+    data["mean"] = std::vector<float>(d.mean.begin(), d.mean.end());
+  if (d.stddev_auto)
+    data["std"] = "auto";
+  else
+    data["std"] = std::vector<float>(d.stddev.begin(), d.stddev.end());
   data["val_split"] = d.val_split;
   data["cache_dir"] = d.cache_dir;
   data["workers"] = d.num_workers;
@@ -232,6 +266,7 @@ std::string to_yaml(const TrainConfig& config) {
   augment["crop_aspect"] = std::vector<float>{d.augment.crop_aspect_min, d.augment.crop_aspect_max};
   augment["brightness"] = d.augment.brightness;
   augment["contrast"] = d.augment.contrast;
+  augment["noise_std"] = d.augment.noise_std;
   YAML::Node train = root["train"];
   train["epochs"] = config.epochs;
   train["batch_per_device"] = config.batch_per_device;

@@ -88,8 +88,12 @@ data::DataConfig model_data_config(const TrainConfig& config, const Model& model
   const Shape& input = model.input_shape();
   GAZE_CHECK(input.size() == 3, config.file, ": model.input must be [channels, height, width] for image data, got ",
              to_string(input));
-  GAZE_CHECK(input[0] == 1 || input[0] == 3, config.file, ": model.input has ", input[0],
-             " channels; images give 1 (grayscale) or 3 (RGB)");
+  if (config.data.layout == data::Layout::npy)
+    GAZE_CHECK(input[0] >= 1 && input[0] <= 3, config.file, ": model.input has ", input[0],
+               " channels; matrix datasets have 1 to 3");
+  else
+    GAZE_CHECK(input[0] == 1 || input[0] == 3, config.file, ": model.input has ", input[0],
+               " channels; images give 1 (grayscale) or 3 (RGB)");
   d.channels = static_cast<int>(input[0]);
   d.height = static_cast<int>(input[1]);
   d.width = static_cast<int>(input[2]);
@@ -169,9 +173,12 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
 
   Model model = model_from_yaml(config.model, config.file, config.seed);
   model.keep_only_activations({model.logits_name()});  // the rest is freed as backward no longer needs it
-  const data::DataConfig data_config = model_data_config(config, model);
+  data::DataConfig data_config = model_data_config(config, model);
   data::validate(data_config);
   DataSetup data = prepare_data(config, data_config, verbose);
+  // Before any loader copies the config: validation, evaluation and the checkpoint use the same numbers.
+  const std::string normalization = data::resolve_auto_normalization(data.train_set, data.train_indices, data_config);
+  if (verbose && !normalization.empty()) std::printf("data: %s\n", normalization.c_str());
   const auto classes = static_cast<int64_t>(data.train_set.class_names.size());
   if (config.replace_head) {
     model = with_new_head(model, classes, config.seed);

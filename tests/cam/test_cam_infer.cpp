@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "cam/infer.h"
-#include "cam/npy.h"
+#include "core/npy.h"
 #include "cam_test_util.h"
 #include "core/autograd.h"
 #include "core/error.h"

@@ -9,7 +9,7 @@
 #include "cam/colormap.h"
 #include "cam/map.h"
 #include "cam/metrics.h"
-#include "cam/npy.h"
+#include "core/npy.h"
 #include "cam_test_util.h"
 #include "core/error.h"
 

@@ -185,9 +185,15 @@ TEST_CASE("an unreadable folder is an error naming it", "[data][dataset]") {
 TEST_CASE("layout and resize policy names parse, and unknown names are rejected", "[data][dataset]") {
   CHECK(parse_layout("auto") == Layout::automatic);
   CHECK(parse_layout("folders") == Layout::folders);
+  CHECK(parse_layout("npy") == Layout::npy);
+  CHECK(to_string(Layout::npy) == "npy");
   CHECK(parse_resize_policy("shorter-side-center-crop") == ResizePolicy::shorter_side_center_crop);
-  CHECK_THROWS_WITH(parse_layout("kaggle"), Catch::Contains("expected auto, flat, folders or idx"));
+  CHECK_THROWS_WITH(parse_layout("kaggle"), Catch::Contains("expected auto, flat, folders, idx or npy"));
   DataConfig config;
   config.channels = 2;
   CHECK_THROWS_WITH(validate(config), Catch::Contains("data.channels is 2"));
+  config.layout = Layout::npy;  // a matrix may have two channels, not four
+  CHECK_NOTHROW(validate(config));
+  config.channels = 4;
+  CHECK_THROWS_WITH(validate(config), Catch::Contains("1 to 3 channels"));
 }

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "cam/npy.h"
+#include "core/npy.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "data/image.h"
@@ -206,7 +206,7 @@ void image_seeds(const fs::path& folder) {
 }
 
 void npy_seeds(const fs::path& folder) {
-  const std::vector<std::pair<std::string, gaze::cam::NpyArray>> arrays = {
+  const std::vector<std::pair<std::string, gaze::NpyArray>> arrays = {
       {"map_3x4.npy", {{3, 4}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}}},
       {"vector_5.npy", {{5}, {1.5f, -2, 0, 1e-3f, 7}}},
       {"batch_2x1x2x2.npy", {{2, 1, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8}}},
@@ -214,10 +214,14 @@ void npy_seeds(const fs::path& folder) {
   };
   for (const auto& [name, array] : arrays) {
     const std::string path = (folder / name).string();
-    gaze::cam::write_npy(path, array);
-    const gaze::cam::NpyArray read = gaze::cam::read_npy(path);
+    gaze::write_npy(path, array);
+    const gaze::NpyArray read = gaze::read_npy(path);
     require(read.shape == array.shape && read.values == array.values, name + ": does not round-trip");
   }
+  // Integer labels, as a matrix dataset's y.npy holds them.
+  const std::string labels = (folder / "labels_4.npy").string();
+  gaze::write_npy_integers(labels, {{4}, {0, 1, 1, 0}});
+  require(gaze::read_npy_integers(labels).values == std::vector<int64_t>{0, 1, 1, 0}, "labels_4.npy: does not round-trip");
 }
 
 }  // namespace
