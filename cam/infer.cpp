@@ -355,7 +355,8 @@ class CamInferRun {
 };
 }  // namespace
 
-std::vector<std::string> collect_images(const std::vector<std::string>& inputs, std::ostream& err) {
+std::vector<std::string> collect_files(const std::vector<std::string>& inputs, bool (*accept)(const std::string& path),
+                                       const std::string& kind, std::ostream& err) {
   std::vector<std::string> paths;
   for (const std::string& input : inputs) {
     std::error_code error;
@@ -363,10 +364,10 @@ std::vector<std::string> collect_images(const std::vector<std::string>& inputs, 
       std::vector<std::string> found;
       for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, error);
            !error && it != fs::recursive_directory_iterator(); it.increment(error))
-        if (it->is_regular_file() && data::has_image_extension(it->path().string())) found.push_back(it->path().string());
+        if (it->is_regular_file() && accept(it->path().string())) found.push_back(it->path().string());
       if (error) err << "warning: could not list all of folder " << input << ": " << error.message() << "\n";
       std::sort(found.begin(), found.end());
-      if (found.empty()) err << "warning: folder " << input << " holds no image files\n";
+      if (found.empty()) err << "warning: folder " << input << " holds no " << kind << "\n";
       paths.insert(paths.end(), found.begin(), found.end());
     } else if (fs::exists(input, error)) {
       paths.push_back(input);
@@ -375,6 +376,10 @@ std::vector<std::string> collect_images(const std::vector<std::string>& inputs, 
     }
   }
   return paths;
+}
+
+std::vector<std::string> collect_images(const std::vector<std::string>& inputs, std::ostream& err) {
+  return collect_files(inputs, data::has_image_extension, "image files", err);
 }
 
 int run_cam_infer(const InferOptions& options, std::ostream& out, std::ostream& err) {

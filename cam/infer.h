@@ -39,6 +39,11 @@ struct InferOptions {
 // Missing paths are reported on `err` and skipped.
 std::vector<std::string> collect_images(const std::vector<std::string>& inputs, std::ostream& err);
 
+// The files named by `inputs`, folders expanded recursively to the files
+// `accept` takes (sorted); `kind` names them in warnings ("image files").
+std::vector<std::string> collect_files(const std::vector<std::string>& inputs, bool (*accept)(const std::string& path),
+                                       const std::string& kind, std::ostream& err);
+
 // Runs cam-infer. Per-image lines (or JSON) go to `out`; skipped images,
 // warnings and progress to `err`. Returns 0 when at least one image was
 // explained, 1 when none could be read. Fatal problems (bad checkpoint, bad

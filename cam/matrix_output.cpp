@@ -8,6 +8,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "cam/infer.h"
 #include "core/error.h"
 
 namespace gaze::cam {
@@ -85,25 +86,7 @@ data::InferenceImage matrix_inference_image(const data::InferenceMatrix& matrix)
 }
 
 std::vector<std::string> collect_matrices(const std::vector<std::string>& inputs, std::ostream& err) {
-  std::vector<std::string> paths;
-  for (const std::string& input : inputs) {
-    std::error_code error;
-    if (fs::is_directory(input, error)) {
-      std::vector<std::string> found;
-      for (auto it = fs::recursive_directory_iterator(input, fs::directory_options::skip_permission_denied, error);
-           !error && it != fs::recursive_directory_iterator(); it.increment(error))
-        if (it->is_regular_file() && data::has_npy_extension(it->path().string())) found.push_back(it->path().string());
-      if (error) err << "warning: could not list all of folder " << input << ": " << error.message() << "\n";
-      std::sort(found.begin(), found.end());
-      if (found.empty()) err << "warning: folder " << input << " holds no .npy files\n";
-      paths.insert(paths.end(), found.begin(), found.end());
-    } else if (fs::exists(input, error)) {
-      paths.push_back(input);
-    } else {
-      err << "skipping " << input << ": no such file or folder\n";
-    }
-  }
-  return paths;
+  return collect_files(inputs, data::has_npy_extension, ".npy files", err);
 }
 
 namespace {
