@@ -25,7 +25,7 @@ build=build-asan
 CC=clang CXX=clang++ cmake -S . -B $build -DGAZE_CUDA=OFF -DGAZE_SANITIZE=ON -DGAZE_WERROR=OFF -DGAZE_NATIVE=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build $build -j"$(nproc)" --target test_core test_layers test_data test_train test_hardening test_optimizer test_cam \
-  test_parallel gaze-fuzz-seeds \
+  test_matrix_task test_parallel cam-infer gaze-fuzz-seeds \
   fuzz-replay-safetensors fuzz-replay-model_yaml fuzz-replay-config fuzz-replay-image fuzz-replay-npy
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 ctest --test-dir $build --output-on-failure -j"$(nproc)" -L '^(fuzz|core|layers|data|train|cam|parallel)$' "$@"
