@@ -12,14 +12,14 @@ GradientReducer::GradientReducer(ParameterArena& arena, Communicator& comm, Redu
     : arena_(arena), comm_(comm), options_(options) {
   GAZE_CHECK(options_.bucket_floats > 0, "gradient bucket size must be positive, got ", options_.bucket_floats);
   const auto& slices = arena.slices();
-  bucket_of_parameter_.resize(slices.size());
+  std::vector<size_t> bucket_of_parameter(slices.size());
   // Walk the parameters from the last; a bucket closes once it reaches the
   // size (a parameter larger than a bucket gets one of its own).
   int64_t end = ParameterArena::kControlFloats + arena.size();
   int64_t filled = 0;
   size_t members = 0;
   for (size_t i = slices.size(); i-- > 0;) {
-    bucket_of_parameter_[i] = buckets_.size();
+    bucket_of_parameter[i] = buckets_.size();
     filled += slices[i].numel;
     ++members;
     if (filled >= options_.bucket_floats && i > 0) {
@@ -36,7 +36,7 @@ GradientReducer::GradientReducer(ParameterArena& arena, Communicator& comm, Redu
   if (comm_.size() == 1) return;  // nothing to reduce: no hooks, no cost
   for (size_t i = 0; i < slices.size(); ++i) {
     Tensor parameter = arena.parameter_views()[i];
-    const size_t bucket = bucket_of_parameter_[i];
+    const size_t bucket = bucket_of_parameter[i];
     hooks_.emplace_back(parameter, parameter.add_grad_final_hook([this, bucket](const Tensor&) {
       parameter_ready(bucket);
     }));

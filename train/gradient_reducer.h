@@ -67,7 +67,6 @@ class GradientReducer {
   Communicator& comm_;
   ReducerOptions options_;
   std::vector<Bucket> buckets_;
-  std::vector<size_t> bucket_of_parameter_;
   std::vector<size_t> waiting_;  // per bucket: parameters whose gradient is not final yet
   std::vector<std::unique_ptr<PendingCollective>> in_flight_;  // per bucket, once started
   size_t next_to_start_ = 0;
