@@ -121,8 +121,8 @@ void read_train(ConfigReader train, TrainConfig& config) {
   if (o.eps <= 0) train.fail("eps", "must be positive");
   ScheduleConfig& s = config.schedule;
   s.type = train.text("schedule", "cosine");
-  if (s.type != "constant" && s.type != "step" && s.type != "cosine")
-    train.fail("schedule", "expected constant, step or cosine, got '" + s.type + "'");
+  if (s.type != "constant" && s.type != "step" && s.type != "cosine" && s.type != "onecycle")
+    train.fail("schedule", "expected constant, step, cosine or onecycle, got '" + s.type + "'");
   s.warmup_epochs = train.number("warmup_epochs", 0);
   if (s.warmup_epochs < 0) train.fail("warmup_epochs", "must be >= 0");
   s.step_size = train.integer("step_size", 10);
@@ -131,6 +131,14 @@ void read_train(ConfigReader train, TrainConfig& config) {
   if (s.gamma <= 0) train.fail("gamma", "must be positive");
   s.min_lr = train.number("min_lr", 0.0);
   if (s.min_lr < 0) train.fail("min_lr", "must be >= 0");
+  s.pct_start = train.number("pct_start", 0.3);
+  if (!(s.pct_start > 0 && s.pct_start < 1)) train.fail("pct_start", "must be in (0, 1)");
+  s.div_factor = train.number("div_factor", 25);
+  if (!(s.div_factor >= 1)) train.fail("div_factor", "must be >= 1");
+  s.final_div_factor = train.number("final_div_factor", 1e4);
+  if (!(s.final_div_factor >= 1)) train.fail("final_div_factor", "must be >= 1");
+  if (s.type == "onecycle" && s.warmup_epochs > 0)
+    train.fail("warmup_epochs", "the onecycle schedule warms up by itself (pct_start); leave warmup_epochs at 0");
   config.lr_scaling = train.text("lr_scaling", "none");
   if (config.lr_scaling != "none" && config.lr_scaling != "linear")
     train.fail("lr_scaling", "expected none or linear");
@@ -282,6 +290,9 @@ std::string to_yaml(const TrainConfig& config) {
   train["step_size"] = config.schedule.step_size;
   train["gamma"] = config.schedule.gamma;
   train["min_lr"] = config.schedule.min_lr;
+  train["pct_start"] = config.schedule.pct_start;
+  train["div_factor"] = config.schedule.div_factor;
+  train["final_div_factor"] = config.schedule.final_div_factor;
   train["lr_scaling"] = config.lr_scaling;
   train["label_smoothing"] = config.label_smoothing;
   train["patience"] = config.patience;

@@ -20,11 +20,17 @@ struct OptimizerConfig {
 };
 
 struct ScheduleConfig {
-  std::string type = "cosine";  // constant | step | cosine
-  double warmup_epochs = 0;     // linear ramp from 0 to lr
+  std::string type = "cosine";  // constant | step | cosine | onecycle
+  double warmup_epochs = 0;     // linear ramp from 0 to lr (not with onecycle: it has its own)
   int step_size = 10;           // step: multiply by gamma every step_size epochs
   double gamma = 0.1;
   double min_lr = 0.0;          // cosine: the final learning rate
+  // onecycle (Smith's one-cycle policy, as torch.optim.lr_scheduler.OneCycleLR
+  // with cosine annealing): from lr / div_factor up to lr over the first
+  // pct_start of the run, then down to lr / (div_factor * final_div_factor).
+  double pct_start = 0.3;
+  double div_factor = 25;
+  double final_div_factor = 1e4;
 };
 
 struct TrainConfig {
