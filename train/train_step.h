@@ -35,6 +35,12 @@ struct MicroBatch {
   Tensor labels;            // [N] class indices as floats, on the model's device
   std::vector<int> classes;  // the same labels on the host (for counting correct predictions)
   uint64_t seed = 0;        // dropout and other per-step randomness
+  // Mixed batches (train/mix.h): when labels_b is defined the loss is
+  // lambda * CE(logits, labels) + (1 - lambda) * CE(logits, labels_b), and a
+  // prediction counts as correct against the label with the larger weight.
+  Tensor labels_b;             // [N] the partners' labels, on the model's device
+  std::vector<int> classes_b;  // the same on the host
+  float lambda = 1;
 };
 
 struct StepResult {
