@@ -178,6 +178,8 @@ void read_train(ConfigReader train, TrainConfig& config) {
   if (config.mix_prob < 0 || config.mix_prob > 1) train.fail("mix_prob", "must be in [0, 1]");
   config.overfit_warning = train.integer("overfit_warning", 3);
   if (config.overfit_warning < 0) train.fail("overfit_warning", "must be >= 0 (epochs; 0: off)");
+  config.report_cams = train.integer("report_cams", 8);
+  if (config.report_cams < 0 || config.report_cams > 64) train.fail("report_cams", "must be in [0, 64] (images; 0: off)");
   train.finish();
 }
 
@@ -312,6 +314,7 @@ std::string to_yaml(const TrainConfig& config) {
   train["cutmix"] = config.cutmix;
   train["mix_prob"] = config.mix_prob;
   train["overfit_warning"] = config.overfit_warning;
+  train["report_cams"] = config.report_cams;
   YAML::Node checkpoint = root["checkpoint"];
   checkpoint["monitor"] = config.monitor;
   checkpoint["save_best_only"] = config.save_best_only;

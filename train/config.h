@@ -64,6 +64,7 @@ struct TrainConfig {
   double cutmix = 0;       // > 0: CutMix with lambda ~ Beta(cutmix, cutmix)
   double mix_prob = 1;     // probability that a step is mixed (when mixup or cutmix is on)
   int overfit_warning = 3;  // warn after this many epochs of rising val loss and falling train loss; 0 = off
+  int report_cams = 8;      // validation images whose CAM report.html follows over epochs; 0 = off
   std::string monitor = "val_acc";
   bool save_best_only = true;
   bool cuda_deterministic = true;  // cuda.deterministic: deterministic cuDNN algorithms only

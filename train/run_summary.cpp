@@ -69,8 +69,11 @@ std::string run_summary_text(const RunSummary& s) {
        << "  curves:      " << (out / "report.html").string() << " (offline), " << (out / "metrics.csv").string()
        << "\n";
   const bool split = s.val_root.empty();
+  const bool idx = !s.val_files.empty() && s.val_files.front().find('#') != std::string::npos;
   text << "Next: measure the best model on labeled images"
-       << (split ? " (data.root also holds the training images; val_files.txt lists the held-out ones)" : "")
+       << (!split ? ""
+           : idx  ? " (for an IDX folder evaluate reads its test split)"
+                  : " (data.root also holds the training images; val_files.txt lists the held-out ones)")
        << ", and see where it looks on some validation images:\n"
        << "  build/bin/evaluate --checkpoint " << (out / "best.safetensors").string() << " --data "
        << (split ? s.data_root : s.val_root) << "\n"

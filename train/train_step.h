@@ -4,7 +4,8 @@
 //
 // One step is one optimizer update over a group of micro-batches (gradient
 // accumulation; usually a group of one):
-//   for each micro-batch: forward, cross-entropy / group size, backward
+//   for each micro-batch: forward, cross-entropy / group size (for a mixed
+//     batch, train/mix.h: lambda CE(labels) + (1 - lambda) CE(labels_b)), backward
 //     (gradients accumulate in the arena; on the last micro-batch the
 //     reducer all-reduces each bucket as soon as backward has finished it)
 //   wait for the last bucket; read the control values that rode along

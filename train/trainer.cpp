@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <optional>
 
+#include "cam/graph.h"
 #include "core/core.h"
 #include "cuda/runtime.h"
 #include "data/data.h"
 #include "layers/model_file.h"
 #include "layers/model_yaml.h"
+#include "train/cam_strip.h"
 #include "train/checkpoint.h"
 #include "train/ema.h"
 #include "train/fine_tune.h"
@@ -258,6 +260,15 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   val_config.drop_last = false;
   data::Loader val_loader(data.separate_val ? data.val_set : data.train_set, data.val_indices, val_config, false,
                           batch, comm.rank(), world, data.separate_val ? nullptr : train_loader.cache());
+  // The CAM strip of report.html: rank 0 only, on a few fixed validation images.
+  std::optional<CamStrip> cam_strip;
+  if (root && config.report_cams > 0) {
+    if (cam::find_cam_graph_if_any(model))
+      cam_strip.emplace(data.separate_val ? data.val_set : data.train_set, data.val_indices, data_config,
+                        config.report_cams, device, result.out_dir, val_loader.cache());
+    else if (verbose)
+      std::printf("report: no CAM strip (train.report_cams): the model does not end in conv -> gap -> dense\n");
+  }
   const size_t batches = train_loader.batches_per_epoch();
   GAZE_CHECK(batches > 0, "the training set (", data.train_indices.size(), " images) is smaller than one global batch of ",
              batch * world, "; lower train.batch_per_device or set data.drop_last: false");
@@ -404,6 +415,12 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     if (root && !config.save_best_only)
       save_model_file((out / ("epoch" + std::to_string(m.epoch) + ".safetensors")).string(), model,
                       info_for(m.epoch, m.val_acc));
+    if (cam_strip && cam_strip->wanted(m.epoch, improved, config.epochs)) {
+      const double seconds = cam_strip->capture(model, m.epoch, state.best_epoch, config.epochs);
+      if (verbose && epochs_this_run == 0)
+        std::printf("report: CAM strip of %d validation image(s) in %.3f s (train.report_cams)\n",
+                    cam_strip->images(), seconds);
+    }
     if (ema) ema->swap();
     state.epoch = epoch + 1;
     state.batch = 0;
@@ -415,7 +432,10 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       char summary[200];
       std::snprintf(summary, sizeof summary, "best val_acc %.2f%% at epoch %d%s", 100 * state.best_val_acc,
                     state.best_epoch, ema ? " (EMA weights, train.ema)" : "");
-      write_report_html((out / "report.html").string(), config.name, state.history, summary);
+      write_report_html((out / "report.html").string(), config.name, state.history, summary,
+                        cam_strip ? cam_strip->html(m.epoch, state.best_epoch, config.epochs,
+                                                    data.train_set.class_names)
+                                  : "");
     }
     epoch_seconds_this_run += seconds_since(epoch_start);
     ++epochs_this_run;

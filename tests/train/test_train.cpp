@@ -16,6 +16,7 @@
 #include "tests/data/test_images.h"
 #include "tests/train/train_fixtures.h"
 #include "train/config.h"
+#include "train/cam_strip.h"
 #include "train/evaluate.h"
 #include "train/run_summary.h"
 #include "train/trainer.h"
@@ -395,13 +396,15 @@ TEST_CASE("the new train keys are checked and rendered in config.yaml", "[train]
   CHECK(defaults.cutmix == 0);
   CHECK(defaults.mix_prob == 1);
   CHECK(defaults.overfit_warning == 3);
+  CHECK(defaults.report_cams == 8);
   const std::string yaml = to_yaml(defaults);
-  for (const char* key : {"ema: 0", "mixup: 0", "cutmix: 0", "mix_prob: 1", "overfit_warning: 3"})
+  for (const char* key : {"ema: 0", "mixup: 0", "cutmix: 0", "mix_prob: 1", "overfit_warning: 3", "report_cams: 8"})
     CHECK_THAT(yaml, Catch::Contains(key));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.ema=1"}), Catch::Contains("train.ema"));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.mixup=-1"}), Catch::Contains("train.mixup"));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.mix_prob=1.5"}), Catch::Contains("train.mix_prob"));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.overfit_warning=-1"}), Catch::Contains("train.overfit_warning"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.report_cams=-1"}), Catch::Contains("train.report_cams"));
 }
 
 TEST_CASE("the overfitting warning fires once when val loss rose N epochs while train loss fell", "[train][report]") {
@@ -459,4 +462,78 @@ TEST_CASE("the closing summary names the files and the next commands", "[train][
   s.val_files = {"/data/train-images#3"};  // IDX records are not files cam-infer opens
   const std::string separate = run_summary_text(s);
   CHECK_THAT(separate, Catch::Contains("--data /data/val\n") && Catch::Contains("IMAGES..."));
+  s.val_root = "";
+  CHECK_THAT(run_summary_text(s), Catch::Contains("IDX") && Catch::Contains("test split"));
+}
+
+TEST_CASE("report.html shows the CAM strip; its maps and predictions are the validated model's", "[train][report][cam]") {
+  const fs::path out = fresh_dir("strip");
+  const std::vector<std::string> overrides = {"train.epochs=4", "train.report_cams=3", "train.ema=0.9"};
+  const TrainResult result = train_tiny(out, overrides);
+  // Planned columns for 4 epochs: 1, 2 (50%) and 3 (75%; 25% rounds to 1), plus the best.
+  CHECK(cam_strip_epochs(4) == std::vector<int>{1, 2, 3});
+  CHECK(cam_strip_epochs(80) == std::vector<int>{1, 20, 40, 60});
+  std::set<int> columns = {1, 2, 3, result.best_epoch};
+  const std::string html = read_bytes(out / "report.html");
+  CHECK_THAT(html, Catch::Contains("Where the network looks") && Catch::Contains("per captured epoch"));
+  for (int e : columns)
+    for (int i = 0; i < 3; ++i) {
+      const std::string file = "epoch" + std::to_string(e) + "_" + std::to_string(i) + ".png";
+      CAPTURE(file);
+      CHECK(fs::is_regular_file(out / "cam-strip" / file));
+      CHECK_THAT(html, Catch::Contains("cam-strip/" + file));
+    }
+  CHECK_FALSE(fs::exists(out / "cam-strip" / "epoch1_3.png"));  // 3 images only
+  // Off: no strip.
+  const fs::path off = fresh_dir("strip_off");
+  train_tiny(off, {"train.epochs=1", "train.report_cams=0"});
+  CHECK(read_bytes(off / "report.html").find("Where the network looks") == std::string::npos);
+  CHECK_FALSE(fs::exists(off / "cam-strip"));
+
+  // The same 3 images (the first of the validation split) through best.safetensors.
+  std::vector<std::string> all = overrides;
+  all.push_back("data.root=" + halves_task().string());
+  const TrainConfig config = load_config(kTiny, all);
+  data::DataConfig d = config.data;
+  d.channels = 1, d.height = 12, d.width = 12;
+  d.drop_last = false;
+  const data::Dataset set = data::scan_dataset(d);
+  const data::Split split = data::split_train_val(data::labels_of(set), d.val_split, d.seed);
+  data::Loader loader(set, std::vector<size_t>(split.val.begin(), split.val.begin() + 3), d, false, 3);
+  loader.start_epoch(0);
+  const auto batch = loader.next();
+  REQUIRE(batch);
+  const Tensor x = Tensor::from_vector({3, 1, 12, 12}, batch->images);
+  LoadedModel best = load_model_file((out / "best.safetensors").string());
+  const std::vector<StripCell> cells = strip_cells(best.model, x, batch->labels);
+  REQUIRE(cells.size() == 3);
+  // By hand: M(y, x) = sum_k w[target, k] A_k(y, x), A = relu2's output, w = fc.weight.
+  best.model.keep_only_activations({});
+  best.model.forward(x, false);
+  const std::vector<float> a = best.model.activation("relu2").to_vector();  // [3, 8, 12, 12]
+  const std::vector<float> logits = best.model.activation("fc").to_vector();
+  const std::vector<float> w = best.model.layer("fc").tensor("weight").to_vector();  // [2, 8]
+  const std::vector<float> bias = best.model.layer("fc").tensor("bias").to_vector();
+  std::ifstream predictions(out / "cam-strip" / ("epoch" + std::to_string(result.best_epoch) + ".txt"));
+  for (size_t n = 0; n < 3; ++n) {
+    CAPTURE(n);
+    const int target = batch->labels[n];
+    CHECK(cells[n].target == target);
+    REQUIRE((cells[n].raw.height == 12 && cells[n].raw.width == 12));
+    double mean = 0;
+    for (int p = 0; p < 144; ++p) {
+      double hand = 0;
+      for (int k = 0; k < 8; ++k) hand += w[static_cast<size_t>(target * 8 + k)] * a[n * 8 * 144 + k * 144 + p];
+      REQUIRE(cells[n].raw.values[static_cast<size_t>(p)] == Approx(hand).margin(1e-5));
+      mean += hand / 144;
+    }
+    // The CAM identity: the map's mean plus the bias is the class's logit.
+    CHECK(mean + bias[static_cast<size_t>(target)] == Approx(logits[n * 2 + static_cast<size_t>(target)]).margin(1e-4));
+    // The strip's file for the best epoch holds this model's prediction.
+    int predicted = -1;
+    float probability = 0;
+    predictions >> predicted >> probability;
+    CHECK(predicted == cells[n].predicted);
+    CHECK(probability == Approx(cells[n].probability).margin(1e-4));
+  }
 }
