@@ -314,6 +314,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     size_t done = state.batch;
     for (size_t skip = 0; skip < done; ++skip) train_loader.next();  // replay the loader to the saved position
     Progress progress(verbose, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), batches);
+    progress.set_run(config.epochs - epoch - 1, epochs_this_run > 0 ? epoch_seconds_this_run / epochs_this_run : 0);
     double lr = base_lr;
     std::vector<MicroBatch> group;
     for (;;) {

@@ -18,6 +18,7 @@
 #include "train/config.h"
 #include "train/cam_strip.h"
 #include "train/evaluate.h"
+#include "train/progress.h"
 #include "train/run_summary.h"
 #include "train/trainer.h"
 
@@ -433,6 +434,10 @@ TEST_CASE("the overfitting warning fires once when val loss rose N epochs while 
   CHECK(overfit_warning(history, 1).empty());
   CHECK(run_eta_seconds(2, 10, 30, 2) == Approx(120));  // 8 epochs left at 15 s
   CHECK(run_eta_seconds(10, 10, 30, 2) == 0);
+  // The live line: this epoch's ETA, then the epochs after it at the measured
+  // whole-epoch time, or before any is measured at this epoch's projected time.
+  CHECK(Progress::run_eta(10, 30, 2, 40) == Approx(90));
+  CHECK(Progress::run_eta(10, 30, 2, 0) == Approx(70));
 }
 
 TEST_CASE("the closing summary names the files and the next commands", "[train][report]") {
