@@ -404,6 +404,10 @@ TEST_CASE("the new train keys are checked and rendered in config.yaml", "[train]
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.ema=1"}), Catch::Contains("train.ema"));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.mixup=-1"}), Catch::Contains("train.mixup"));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.mix_prob=1.5"}), Catch::Contains("train.mix_prob"));
+  // CutMix would move a matrix's rows and columns; Mixup is fine.
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "data.layout=npy", "train.cutmix=1"}),
+                    Catch::Contains("train.cutmix") && Catch::Contains("train.mixup"));
+  CHECK(load_config(kTiny, {root, "data.layout=npy", "train.mixup=0.2"}).mixup == 0.2);
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.overfit_warning=-1"}), Catch::Contains("train.overfit_warning"));
   CHECK_THROWS_WITH(load_config(kTiny, {root, "train.report_cams=-1"}), Catch::Contains("train.report_cams"));
 }
