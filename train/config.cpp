@@ -173,6 +173,21 @@ void read_train(ConfigReader train, TrainConfig& config) {
   config.check_replicas = train.boolean("check_replicas", false);
   config.collective_timeout_s = train.number("collective_timeout_s", 300);
   if (config.collective_timeout_s <= 0 || config.collective_timeout_s > 1e6) train.fail("collective_timeout_s", "must be positive (seconds)");
+  config.ema = train.number("ema", 0.0);
+  if (config.ema < 0 || config.ema >= 1) train.fail("ema", "must be in [0, 1): the EMA decay, e.g. 0.999 (0: off)");
+  config.mixup = train.number("mixup", 0.0);
+  if (config.mixup < 0 || config.mixup > 100) train.fail("mixup", "must be in [0, 100]: the Beta(alpha, alpha) parameter (0: off)");
+  config.cutmix = train.number("cutmix", 0.0);
+  if (config.cutmix < 0 || config.cutmix > 100) train.fail("cutmix", "must be in [0, 100]: the Beta(alpha, alpha) parameter (0: off)");
+  if (config.cutmix > 0 && config.data.layout == data::Layout::npy)
+    train.fail("cutmix", "pastes a box of one image into another, which moves rows and columns of a matrix "
+                         "(data.layout: npy) where they do not belong; use train.mixup");
+  config.mix_prob = train.number("mix_prob", 1.0);
+  if (config.mix_prob < 0 || config.mix_prob > 1) train.fail("mix_prob", "must be in [0, 1]");
+  config.overfit_warning = train.integer("overfit_warning", 3);
+  if (config.overfit_warning < 0) train.fail("overfit_warning", "must be >= 0 (epochs; 0: off)");
+  config.report_cams = train.integer("report_cams", 8);
+  if (config.report_cams < 0 || config.report_cams > 64) train.fail("report_cams", "must be in [0, 64] (images; 0: off)");
   train.finish();
 }
 
@@ -305,6 +320,12 @@ std::string to_yaml(const TrainConfig& config) {
   train["bucket_mib"] = config.bucket_mib;
   train["check_replicas"] = config.check_replicas;
   train["collective_timeout_s"] = config.collective_timeout_s;
+  train["ema"] = config.ema;
+  train["mixup"] = config.mixup;
+  train["cutmix"] = config.cutmix;
+  train["mix_prob"] = config.mix_prob;
+  train["overfit_warning"] = config.overfit_warning;
+  train["report_cams"] = config.report_cams;
   YAML::Node checkpoint = root["checkpoint"];
   checkpoint["monitor"] = config.monitor;
   checkpoint["save_best_only"] = config.save_best_only;

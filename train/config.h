@@ -65,6 +65,12 @@ struct TrainConfig {
   double bucket_mib = 4;   // gradient all-reduce bucket size
   bool check_replicas = false;   // debug: compare a parameter checksum across ranks every epoch
   double collective_timeout_s = 300;  // a rank waiting longer in one all-reduce ends the job
+  double ema = 0;          // > 0: validate and save an exponential moving average of the weights (train/ema.h)
+  double mixup = 0;        // > 0: mixup with lambda ~ Beta(mixup, mixup) (train/mix.h)
+  double cutmix = 0;       // > 0: CutMix with lambda ~ Beta(cutmix, cutmix)
+  double mix_prob = 1;     // probability that a step is mixed (when mixup or cutmix is on)
+  int overfit_warning = 3;  // warn after this many epochs of rising val loss and falling train loss; 0 = off
+  int report_cams = 8;      // validation images whose CAM report.html follows over epochs; 0 = off
   std::string monitor = "val_acc";
   bool save_best_only = true;
   bool cuda_deterministic = true;  // cuda.deterministic: deterministic cuDNN algorithms only
