@@ -110,10 +110,14 @@ class LayerProfiler final : public ForwardObserver {
 
   // Layer i's backward runs from the gradient's arrival at its output to its
   // arrival at the previous layer's (the first layer's, to backward's end).
+  // A layer after the logits (the softmax head) gets no gradient: 0 ms.
   std::vector<LayerTiming> finish(Clock::time_point backward_end) {
-    for (size_t i = 0; i < timings_.size(); ++i)
+    for (size_t i = 0; i < timings_.size(); ++i) {
+      const bool reached = marks_[i] != Clock::time_point{} && (i == 0 || marks_[i - 1] != Clock::time_point{});
       timings_[i].backward_ms =
-          std::chrono::duration<double, std::milli>((i == 0 ? backward_end : marks_[i - 1]) - marks_[i]).count();
+          reached ? std::chrono::duration<double, std::milli>((i == 0 ? backward_end : marks_[i - 1]) - marks_[i]).count()
+                  : 0;
+    }
     return timings_;
   }
 
