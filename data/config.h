@@ -51,6 +51,12 @@ struct DataConfig {
   // for the training split's per-channel statistics (resolve_auto_normalization).
   bool mean_auto = false, stddev_auto = false;
 
+  // data.class_names: the classes' display names, one per class in the
+  // dataset's class order (alphabetical folders, numeric IDX labels); empty
+  // keeps the names found. Applied by the trainer (rename_classes), and
+  // stored in the checkpoint, so evaluate and cam-infer show them.
+  std::vector<std::string> class_names = {};
+
   AugmentConfig augment;
   float val_split = 0.2f;
   std::uint64_t seed = 42;

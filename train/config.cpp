@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "data/class_names.h"
 #include "layers/model_yaml.h"
 #include "train/config_reader.h"
 
@@ -41,6 +42,20 @@ void read_data(ConfigReader data, TrainConfig& config) {
   config.val_root = data.text("val_root", "");
   config.val_idx_split = data.text("val_idx_split", "test");
   if (!config.val_root.empty()) require_folder(data, "val_root", config.val_root);
+  d.class_names = data.texts("class_names");
+  data::check_class_names(d.class_names, data.where("class_names"));
+  if (data.has("val_class_map")) {
+    const YAML::Node map = data.raw("val_class_map");
+    if (!map.IsMap()) data.fail("val_class_map", "expected a mapping {folder name: class name}, e.g. {cats: cat}");
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar() || !entry.second.IsScalar() || entry.first.Scalar().empty() ||
+          entry.second.Scalar().empty())
+        data.fail("val_class_map", "every entry must map a folder name to a class name, e.g. {cats: cat}");
+      config.val_class_map[entry.first.Scalar()] = entry.second.Scalar();
+    }
+    if (!config.val_class_map.empty() && config.val_root.empty())
+      data.fail("val_class_map", "renames the classes of data.val_root, which is not set");
+  }
   const bool matrices = d.layout == data::Layout::npy;
   d.mean_auto = is_auto(data, "mean", matrices);
   d.stddev_auto = is_auto(data, "std", matrices);
@@ -245,6 +260,10 @@ std::string to_yaml(const TrainConfig& config) {
   data["idx_split"] = d.idx_split;
   data["val_root"] = config.val_root;
   data["val_idx_split"] = config.val_idx_split;
+  data["val_class_map"] = YAML::Node(YAML::NodeType::Map);
+  for (const auto& [from, to] : config.val_class_map) data["val_class_map"][from] = to;
+  data["class_names"] = YAML::Node(YAML::NodeType::Sequence);
+  for (const std::string& name : d.class_names) data["class_names"].push_back(name);
   data["resize"] = data::to_string(d.resize);
   if (d.mean_auto)
     data["mean"] = "auto";

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <map>
 
 #include "core/core.h"
 #include "data/data.h"
@@ -53,16 +52,12 @@ Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string&
   config.root = data_dir;
   config.idx_split = options.idx_split;
   const data::Dataset dataset = data::scan_dataset(config);
-  // The folder's classes map onto the checkpoint's by name.
-  std::map<std::string, int> index;
-  for (size_t c = 0; c < classes.size(); ++c) index[classes[c]] = static_cast<int>(c);
-  std::vector<int> mapping;
-  for (const std::string& name : dataset.class_names) {
-    const auto found = index.find(name);
-    GAZE_CHECK(found != index.end(), "'", data_dir, "' has class '", name, "' that checkpoint '", checkpoint,
-               "' does not know (it knows ", classes.size(), " classes)");
-    mapping.push_back(found->second);
-  }
+  // The folder's classes map onto the checkpoint's (data/class_names.h).
+  data::ClassMatch match;
+  match.class_map = options.class_map;
+  match.dataset_what = "'" + data_dir + "'";
+  match.known_what = "checkpoint '" + checkpoint + "'";
+  const std::vector<int> mapping = data::match_classes(dataset, classes, match);
   const Device device = Device::parse(options.device);
   loaded.model.to(device);
   std::vector<size_t> all(dataset.samples.size());

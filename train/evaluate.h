@@ -2,6 +2,7 @@
 // Evaluating a checkpoint on any labeled folder (flat or class subfolders)
 // or IDX pair: accuracy, per-class accuracy and the confusion matrix.
 #include <nlohmann/json.hpp>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct EvaluateOptions {
   int batch_size = 64;
   std::string device = "cpu";
   bool allow_nonfinite = false;  // load a checkpoint with NaN/Inf values (debugging)
+  // The folder's class names -> the checkpoint's ("cats=cat,dogs=dog" parsed
+  // by data::parse_class_map); folders otherwise match by name, IDX labels by index.
+  std::map<std::string, std::string> class_map = {};
 };
 
 Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string& data_dir,

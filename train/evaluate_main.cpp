@@ -5,6 +5,7 @@
 #include "core/json_text.h"
 #include "core/program.h"
 #include "cuda/runtime.h"
+#include "data/class_names.h"
 #include "train/evaluate.h"
 
 int main(int argc, char** argv) {
@@ -19,10 +20,15 @@ int main(int argc, char** argv) {
   app.add_option("--device", options.device, "cpu, cuda or cuda:N");
   app.add_flag("--allow-nonfinite", options.allow_nonfinite,
                "load a checkpoint holding NaN/Inf values (debugging a diverged run)");
+  std::string class_map;
+  app.add_option("--class-map", class_map,
+                 "the folder's class names -> the checkpoint's, e.g. cats=cat,dogs=dog (default: by name; IDX labels "
+                 "by index)");
   app.add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
   return gaze::run_program("evaluate", [&] {
     gaze::init_runtime();
+    if (!class_map.empty()) options.class_map = gaze::data::parse_class_map(class_map);
     const gaze::train::Evaluation e = gaze::train::evaluate_checkpoint(checkpoint, data_dir, options);
     if (json) {
       std::printf("%s\n", gaze::json_text(e.to_json()).c_str());
@@ -34,10 +40,14 @@ int main(int argc, char** argv) {
       for (const std::string& path : e.undecodable) std::printf("  %s\n", path.c_str());
     }
     for (size_t c = 0; c < e.classes.size(); ++c)
-      std::printf("  %-16s %.2f%%\n", e.classes[c].c_str(), 100 * e.per_class[c]);
-    std::printf("confusion (rows: true, columns: predicted):\n");
-    for (const auto& row : e.confusion) {
-      for (int64_t v : row) std::printf(" %6lld", static_cast<long long>(v));
+      std::printf("  %3zu %-16s %.2f%%\n", c, e.classes[c].c_str(), 100 * e.per_class[c]);
+    // Columns are numbered as the classes above; rows carry the name too.
+    std::printf("confusion (rows: true, columns: predicted, numbered as above):\n%22s", "");
+    for (size_t c = 0; c < e.classes.size(); ++c) std::printf(" %6zu", c);
+    std::printf("\n");
+    for (size_t r = 0; r < e.confusion.size(); ++r) {
+      std::printf("  %3zu %-16.16s", r, e.classes[r].c_str());
+      for (int64_t v : e.confusion[r]) std::printf(" %6lld", static_cast<long long>(v));
       std::printf("\n");
     }
     return 0;

@@ -57,13 +57,18 @@ struct DataSetup {
 DataSetup prepare_data(const TrainConfig& config, const data::DataConfig& d, bool verbose) {
   DataSetup s;
   s.train_set = data::scan_dataset(d);
+  const std::vector<std::string> folder_names = s.train_set.class_names;
+  data::rename_classes(s.train_set, d.class_names, config.file + ": data.class_names");
   if (!config.val_root.empty()) {
     data::DataConfig v = d;
     v.root = config.val_root;
     v.idx_split = config.val_idx_split;
     s.val_set = data::scan_dataset(v);
-    GAZE_CHECK(s.val_set.class_names == s.train_set.class_names, "data.val_root '", config.val_root,
-               "' has different classes from data.root '", d.root, "'");
+    // Validation classes take the training labels: by name (the training
+    // folder's or data.class_names'), through data.val_class_map, or by index for IDX.
+    const data::ClassMatch match{config.val_class_map, folder_names, "data.val_class_map", false,
+                                 "data.val_root '" + config.val_root + "'", "data.root '" + d.root + "'"};
+    data::relabel(s.val_set, data::match_classes(s.val_set, s.train_set.class_names, match), s.train_set.class_names);
     s.separate_val = true;
     for (size_t i = 0; i < s.train_set.samples.size(); ++i) s.train_indices.push_back(i);
     for (size_t i = 0; i < s.val_set.samples.size(); ++i) s.val_indices.push_back(i);
