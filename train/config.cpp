@@ -91,6 +91,22 @@ void read_data(ConfigReader data, TrainConfig& config) {
   d.augment.crop_aspect_max = static_cast<float>(aspect[1]);
   d.augment.brightness = static_cast<float>(augment.number("brightness", 0));
   d.augment.contrast = static_cast<float>(augment.number("contrast", 0));
+  d.augment.erasing = static_cast<float>(augment.number("erasing", 0));
+  if (d.augment.erasing < 0 || d.augment.erasing > 1) augment.fail("erasing", "is a probability per image, in [0, 1]");
+  const auto erasing_scale = augment.numbers("erasing_scale", {0.02, 0.33});
+  const auto erasing_ratio = augment.numbers("erasing_ratio", {0.3, 3.3});
+  if (erasing_scale.size() != 2 || erasing_scale[0] <= 0 || erasing_scale[0] > erasing_scale[1] || erasing_scale[1] >= 1)
+    augment.fail("erasing_scale", "expected [min, max] area fractions with 0 < min <= max < 1");
+  if (erasing_ratio.size() != 2 || erasing_ratio[0] <= 0 || erasing_ratio[0] > erasing_ratio[1])
+    augment.fail("erasing_ratio", "expected [min, max] height/width ratios with 0 < min <= max");
+  d.augment.erasing_scale_min = static_cast<float>(erasing_scale[0]);
+  d.augment.erasing_scale_max = static_cast<float>(erasing_scale[1]);
+  d.augment.erasing_ratio_min = static_cast<float>(erasing_ratio[0]);
+  d.augment.erasing_ratio_max = static_cast<float>(erasing_ratio[1]);
+  const std::string erasing_value = augment.text("erasing_value", "zero");
+  if (erasing_value != "zero" && erasing_value != "random")
+    augment.fail("erasing_value", "expected zero (the mean, after normalization) or random (standard normal values)");
+  d.augment.erasing_random = erasing_value == "random";
   d.augment.noise_std = static_cast<float>(augment.number("noise_std", 0));
   if (d.augment.noise_std < 0) augment.fail("noise_std", "must be >= 0");
   if (!matrices && d.augment.noise_std > 0)
@@ -98,10 +114,10 @@ void read_data(ConfigReader data, TrainConfig& config) {
   // A flipped, cropped or brightened matrix is usually a different matrix:
   // asking for it on matrices is refused rather than silently ignored.
   if (matrices) {
-    const char* image_only[] = {"hflip", "crop_scale", "crop_aspect", "brightness", "contrast"};
+    const char* image_only[] = {"hflip", "crop_scale", "crop_aspect", "brightness", "contrast", "erasing"};
     const bool requested[] = {d.augment.hflip, scale[0] != 1 || scale[1] != 1, aspect[0] != 1 || aspect[1] != 1,
-                              d.augment.brightness != 0, d.augment.contrast != 0};
-    for (size_t i = 0; i < 5; ++i)
+                              d.augment.brightness != 0, d.augment.contrast != 0, d.augment.erasing != 0};
+    for (size_t i = 0; i < 6; ++i)
       if (requested[i])
         augment.fail(image_only[i], "is image augmentation, which matrices (data.layout: npy) do not get: flipping, "
                                     "cropping or brightening a matrix changes what its rows and columns mean; "
@@ -285,6 +301,10 @@ std::string to_yaml(const TrainConfig& config) {
   augment["crop_aspect"] = std::vector<float>{d.augment.crop_aspect_min, d.augment.crop_aspect_max};
   augment["brightness"] = d.augment.brightness;
   augment["contrast"] = d.augment.contrast;
+  augment["erasing"] = d.augment.erasing;
+  augment["erasing_scale"] = std::vector<float>{d.augment.erasing_scale_min, d.augment.erasing_scale_max};
+  augment["erasing_ratio"] = std::vector<float>{d.augment.erasing_ratio_min, d.augment.erasing_ratio_max};
+  augment["erasing_value"] = d.augment.erasing_random ? "random" : "zero";
   augment["noise_std"] = d.augment.noise_std;
   YAML::Node train = root["train"];
   train["epochs"] = config.epochs;
