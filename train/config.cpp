@@ -167,6 +167,9 @@ void read_train(ConfigReader train, TrainConfig& config) {
     train.fail("lr_scaling", "expected none or linear");
   config.label_smoothing = train.number("label_smoothing", 0.0);
   if (config.label_smoothing < 0 || config.label_smoothing >= 1) train.fail("label_smoothing", "must be in [0, 1)");
+  config.val_tta = train.text("val_tta", "none");
+  if (config.val_tta != "none" && config.val_tta != "flip")
+    train.fail("val_tta", "expected none or flip (validation on the averaged probabilities of each image and its mirror)");
   config.patience = train.integer("patience", 0);
   if (config.patience < 0) train.fail("patience", "must be >= 0 (0: no early stopping)");
   const int seed = train.integer("seed", 42);
@@ -323,6 +326,7 @@ std::string to_yaml(const TrainConfig& config) {
   train["min_lr"] = config.schedule.min_lr;
   train["lr_scaling"] = config.lr_scaling;
   train["label_smoothing"] = config.label_smoothing;
+  train["val_tta"] = config.val_tta;
   train["patience"] = config.patience;
   train["seed"] = config.seed;
   train["threads"] = config.threads;

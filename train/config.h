@@ -46,6 +46,7 @@ struct TrainConfig {
   ScheduleConfig schedule;
   std::string lr_scaling = "none";  // none | linear (lr x world size)
   double label_smoothing = 0.0;
+  std::string val_tta = "none";  // train.val_tta: none | flip (validation on flip-averaged probabilities)
   int patience = 0;  // early stopping after this many epochs without improvement; 0 = off
   uint64_t seed = 42;
   int threads = 0;   // 0 = the machine's cores / the workers on it (host_threads_per_worker)

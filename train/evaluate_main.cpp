@@ -24,17 +24,24 @@ int main(int argc, char** argv) {
   app.add_option("--class-map", class_map,
                  "the folder's class names -> the checkpoint's, e.g. cats=cat,dogs=dog (default: by name; IDX labels "
                  "by index)");
+  std::string tta = "none";
+  app.add_option("--tta", tta,
+                 "test-time augmentation: none, or flip (softmax probabilities of each image and its horizontal "
+                 "mirror averaged, then argmax)")
+      ->capture_default_str();
   app.add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
   return gaze::run_program("evaluate", [&] {
     gaze::init_runtime();
+    options.tta = gaze::train::parse_tta(tta);
     if (!class_map.empty()) options.class_map = gaze::data::parse_class_map(class_map);
     const gaze::train::Evaluation e = gaze::train::evaluate_checkpoint(checkpoint, data_dir, options);
     if (json) {
       std::printf("%s\n", gaze::json_text(e.to_json()).c_str());
       return 0;
     }
-    std::printf("%lld images, accuracy %.2f%%\n", static_cast<long long>(e.n), 100 * e.accuracy);
+    std::printf("%lld images, accuracy %.2f%%%s\n", static_cast<long long>(e.n), 100 * e.accuracy,
+                e.tta == gaze::train::Tta::flip ? " (test-time augmentation: flip)" : "");
     if (!e.undecodable.empty()) {
       std::printf("%zu undecodable image(s) left out of the count:\n", e.undecodable.size());
       for (const std::string& path : e.undecodable) std::printf("  %s\n", path.c_str());

@@ -17,6 +17,7 @@
 #include "layers/model_file.h"
 #include "layers/model_yaml.h"
 #include "train/checkpoint.h"
+#include "train/evaluate.h"
 #include "train/fine_tune.h"
 #include "train/launcher.h"
 #include "train/optimizer.h"
@@ -117,11 +118,20 @@ Tensor labels_of(const data::Batch& batch, Device device) {
   return Tensor::from_vector({batch.n}, std::vector<float>(batch.labels.begin(), batch.labels.end()), device);
 }
 
-Totals validate(Model& model, data::Loader& loader, Device device, Communicator& comm) {
+Totals validate(Model& model, data::Loader& loader, Device device, Communicator& comm, Tta tta) {
   NoGradGuard no_grad;
   Totals t;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
+    if (tta != Tta::none) {  // train.val_tta: loss and accuracy of the averaged probabilities (evaluate.h)
+      const ProbabilityScore score = score_probabilities(
+          predict_probabilities(model, batch->images, batch->n, batch->channels, batch->height, batch->width, device, tta),
+          batch->labels);
+      t.loss_sum += score.loss_sum;
+      t.correct += score.correct;
+      t.seen += batch->n;
+      continue;
+    }
     model.forward(images_of(*batch, device), false);
     const Tensor logits = model.activation(model.logits_name());
     const Tensor labels = labels_of(*batch, device);
@@ -341,7 +351,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       comm.check_same("the parameters after epoch " + std::to_string(epoch + 1) + " (train.check_replicas)",
                       arena.parameter_checksum());
     average_buffers(model, comm);
-    const Totals val = validate(model, val_loader, device, comm);
+    const Totals val = validate(model, val_loader, device, comm, parse_tta(config.val_tta));
     double train_sums[4] = {totals.loss_sum, totals.correct, totals.seen,
                             static_cast<double>(train_loader.undecodable_files().size())};
     comm.all_reduce_sum(train_sums, 4);
