@@ -16,7 +16,7 @@ Dataset fake_dataset(Layout layout, std::vector<std::string> names) {
   d.root = "somewhere";
   d.layout = layout;
   d.class_names = std::move(names);
-  for (size_t c = 0; c < d.class_names.size(); ++c) d.samples.push_back({"f" + std::to_string(c), static_cast<int>(c)});
+  for (size_t c = 0; c < d.class_names.size(); ++c) d.samples.push_back({std::to_string(c), static_cast<int>(c)});
   return d;
 }
 
