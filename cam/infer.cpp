@@ -216,7 +216,9 @@ class CamInferRun {
 
   // The input's class when its file says so: the text before the first dot
   // of a flat-layout name (cat.12.jpg) or its folder's name, if either is a
-  // class of the checkpoint (as written, or as file_safe writes it). Empty otherwise.
+  // class of the checkpoint (as written, or as file_safe writes it). A number
+  // there (gaze-export-idx writes <label>.<record>.png) is the class index,
+  // unless some class is itself named by a number. Empty otherwise.
   std::string true_class_of(const std::string& path) const {
     const fs::path file(path);
     const std::string name = file.filename().string();
@@ -224,9 +226,17 @@ class CamInferRun {
     const size_t dot = name.find('.');
     if (dot != std::string::npos && dot > 0 && name.find('.', dot + 1) != std::string::npos)
       candidates.insert(candidates.begin(), name.substr(0, dot));
-    for (const std::string& candidate : candidates)
+    auto is_number = [](const std::string& text) {
+      return !text.empty() && text.size() < 10 &&
+             std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const bool numbered = std::any_of(checkpoint_.classes.begin(), checkpoint_.classes.end(), is_number);
+    for (const std::string& candidate : candidates) {
       for (const std::string& c : checkpoint_.classes)
         if (candidate == c || candidate == file_safe(c)) return c;
+      if (!numbered && is_number(candidate) && std::stoul(candidate) < checkpoint_.classes.size())
+        return checkpoint_.classes[std::stoul(candidate)];
+    }
     return "";
   }
 

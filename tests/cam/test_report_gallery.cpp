@@ -34,10 +34,13 @@ TEST_CASE("the gallery enlarges 28-pixel images, boxes included, and names the c
   testing::write_image(dir / "Trouser.3.png", 28, 28, 1, 1);       // flat layout: true class Trouser
   testing::write_image(dir / "T-shirt_top/7.png", 28, 28, 1, 2);   // folder named as file_safe writes it
   testing::write_image(dir / "big.png", 200, 180, 1, 3);           // no true class, no enlargement
+  testing::write_image(dir / "1.5.png", 28, 28, 1, 4);             // as gaze-export-idx names label 1
+  testing::write_image(dir / "2.6.png", 28, 28, 1, 5);             // label 2 is no class of this checkpoint
   InferOptions options;
   options.checkpoint = checkpoint;
   options.out_dir = dir / "out";
-  options.inputs = {dir / "Trouser.3.png", dir / "T-shirt_top/7.png", dir / "big.png"};
+  options.inputs = {dir / "Trouser.3.png", dir / "T-shirt_top/7.png", dir / "big.png", dir / "1.5.png",
+                    dir / "2.6.png"};
   options.report = options.bbox = true;
   options.target_class = "all";
   std::ostringstream out, err;
@@ -63,7 +66,12 @@ TEST_CASE("the gallery enlarges 28-pixel images, boxes included, and names the c
   // Captions: predicted always, true when the file name or folder names a class.
   CHECK_THAT(html, Catch::Contains("Trouser.3.png\npredicted: ") && Catch::Contains("true: Trouser (") &&
                        Catch::Contains("7.png\npredicted: ") && Catch::Contains("true: T-shirt/top ("));
-  const size_t big = html.find("big.png\npredicted: ");
-  REQUIRE(big != std::string::npos);
-  CHECK(html.substr(big, html.find("</figcaption>", big) - big).find("true:") == std::string::npos);
+  auto caption = [&](const std::string& image) {
+    const size_t at = html.find(image + "\npredicted: ");
+    REQUIRE(at != std::string::npos);
+    return html.substr(at, html.find("</figcaption>", at) - at);
+  };
+  CHECK(caption("big.png").find("true:") == std::string::npos);
+  CHECK_THAT(caption("1.5.png"), Catch::Contains("true: Trouser ("));
+  CHECK(caption("2.6.png").find("true:") == std::string::npos);
 }

@@ -36,7 +36,7 @@ TEST_CASE("data.class_names renames classes label by label, and checks the names
   REQUIRE(unchanged.class_names == std::vector<std::string>{"cat", "dog"});
 }
 
-TEST_CASE("--class-map parses FOLDER=CLASS pairs and refuses malformed ones", "[data][class-names]") {
+TEST_CASE("a class map (evaluate --class-map) parses FOLDER=CLASS pairs and refuses malformed ones", "[data][class-names]") {
   REQUIRE(parse_class_map("cats=cat,dogs=dog") == ClassMap{{"cats", "cat"}, {"dogs", "dog"}});
   REQUIRE(parse_class_map("tops=T-shirt/top") == ClassMap{{"tops", "T-shirt/top"}});
   for (const char* bad : {"cats", "cats=", "=cat", "cats=cat,", "cats=cat,,dogs=dog"})
