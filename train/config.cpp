@@ -152,8 +152,8 @@ void read_train(ConfigReader train, TrainConfig& config) {
   if (o.eps <= 0) train.fail("eps", "must be positive");
   ScheduleConfig& s = config.schedule;
   s.type = train.text("schedule", "cosine");
-  if (s.type != "constant" && s.type != "step" && s.type != "cosine")
-    train.fail("schedule", "expected constant, step or cosine, got '" + s.type + "'");
+  if (s.type != "constant" && s.type != "step" && s.type != "cosine" && s.type != "onecycle")
+    train.fail("schedule", "expected constant, step, cosine or onecycle, got '" + s.type + "'");
   s.warmup_epochs = train.number("warmup_epochs", 0);
   if (s.warmup_epochs < 0) train.fail("warmup_epochs", "must be >= 0");
   s.step_size = train.integer("step_size", 10);
@@ -162,6 +162,14 @@ void read_train(ConfigReader train, TrainConfig& config) {
   if (s.gamma <= 0) train.fail("gamma", "must be positive");
   s.min_lr = train.number("min_lr", 0.0);
   if (s.min_lr < 0) train.fail("min_lr", "must be >= 0");
+  s.pct_start = train.number("pct_start", 0.3);
+  if (!(s.pct_start > 0 && s.pct_start < 1)) train.fail("pct_start", "must be in (0, 1)");
+  s.div_factor = train.number("div_factor", 25);
+  if (!(s.div_factor >= 1)) train.fail("div_factor", "must be >= 1");
+  s.final_div_factor = train.number("final_div_factor", 1e4);
+  if (!(s.final_div_factor >= 1)) train.fail("final_div_factor", "must be >= 1");
+  if (s.type == "onecycle" && s.warmup_epochs > 0)
+    train.fail("warmup_epochs", "the onecycle schedule warms up by itself (pct_start); leave warmup_epochs at 0");
   config.lr_scaling = train.text("lr_scaling", "none");
   if (config.lr_scaling != "none" && config.lr_scaling != "linear")
     train.fail("lr_scaling", "expected none or linear");
@@ -199,6 +207,21 @@ void read_train(ConfigReader train, TrainConfig& config) {
   config.check_replicas = train.boolean("check_replicas", false);
   config.collective_timeout_s = train.number("collective_timeout_s", 300);
   if (config.collective_timeout_s <= 0 || config.collective_timeout_s > 1e6) train.fail("collective_timeout_s", "must be positive (seconds)");
+  config.ema = train.number("ema", 0.0);
+  if (config.ema < 0 || config.ema >= 1) train.fail("ema", "must be in [0, 1): the EMA decay, e.g. 0.999 (0: off)");
+  config.mixup = train.number("mixup", 0.0);
+  if (config.mixup < 0 || config.mixup > 100) train.fail("mixup", "must be in [0, 100]: the Beta(alpha, alpha) parameter (0: off)");
+  config.cutmix = train.number("cutmix", 0.0);
+  if (config.cutmix < 0 || config.cutmix > 100) train.fail("cutmix", "must be in [0, 100]: the Beta(alpha, alpha) parameter (0: off)");
+  if (config.cutmix > 0 && config.data.layout == data::Layout::npy)
+    train.fail("cutmix", "pastes a box of one image into another, which moves rows and columns of a matrix "
+                         "(data.layout: npy) where they do not belong; use train.mixup");
+  config.mix_prob = train.number("mix_prob", 1.0);
+  if (config.mix_prob < 0 || config.mix_prob > 1) train.fail("mix_prob", "must be in [0, 1]");
+  config.overfit_warning = train.integer("overfit_warning", 3);
+  if (config.overfit_warning < 0) train.fail("overfit_warning", "must be >= 0 (epochs; 0: off)");
+  config.report_cams = train.integer("report_cams", 8);
+  if (config.report_cams < 0 || config.report_cams > 64) train.fail("report_cams", "must be in [0, 64] (images; 0: off)");
   train.finish();
 }
 
@@ -324,6 +347,9 @@ std::string to_yaml(const TrainConfig& config) {
   train["step_size"] = config.schedule.step_size;
   train["gamma"] = config.schedule.gamma;
   train["min_lr"] = config.schedule.min_lr;
+  train["pct_start"] = config.schedule.pct_start;
+  train["div_factor"] = config.schedule.div_factor;
+  train["final_div_factor"] = config.schedule.final_div_factor;
   train["lr_scaling"] = config.lr_scaling;
   train["label_smoothing"] = config.label_smoothing;
   train["val_tta"] = config.val_tta;
@@ -337,6 +363,12 @@ std::string to_yaml(const TrainConfig& config) {
   train["bucket_mib"] = config.bucket_mib;
   train["check_replicas"] = config.check_replicas;
   train["collective_timeout_s"] = config.collective_timeout_s;
+  train["ema"] = config.ema;
+  train["mixup"] = config.mixup;
+  train["cutmix"] = config.cutmix;
+  train["mix_prob"] = config.mix_prob;
+  train["overfit_warning"] = config.overfit_warning;
+  train["report_cams"] = config.report_cams;
   YAML::Node checkpoint = root["checkpoint"];
   checkpoint["monitor"] = config.monitor;
   checkpoint["save_best_only"] = config.save_best_only;

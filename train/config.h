@@ -21,11 +21,17 @@ struct OptimizerConfig {
 };
 
 struct ScheduleConfig {
-  std::string type = "cosine";  // constant | step | cosine
-  double warmup_epochs = 0;     // linear ramp from 0 to lr
+  std::string type = "cosine";  // constant | step | cosine | onecycle
+  double warmup_epochs = 0;     // linear ramp from 0 to lr (not with onecycle: it has its own)
   int step_size = 10;           // step: multiply by gamma every step_size epochs
   double gamma = 0.1;
   double min_lr = 0.0;          // cosine: the final learning rate
+  // onecycle (Smith's one-cycle policy, as torch.optim.lr_scheduler.OneCycleLR
+  // with cosine annealing): from lr / div_factor up to lr over the first
+  // pct_start of the run, then down to lr / (div_factor * final_div_factor).
+  double pct_start = 0.3;
+  double div_factor = 25;
+  double final_div_factor = 1e4;
 };
 
 struct TrainConfig {
@@ -64,6 +70,12 @@ struct TrainConfig {
   double bucket_mib = 4;   // gradient all-reduce bucket size
   bool check_replicas = false;   // debug: compare a parameter checksum across ranks every epoch
   double collective_timeout_s = 300;  // a rank waiting longer in one all-reduce ends the job
+  double ema = 0;          // > 0: validate and save an exponential moving average of the weights (train/ema.h)
+  double mixup = 0;        // > 0: mixup with lambda ~ Beta(mixup, mixup) (train/mix.h)
+  double cutmix = 0;       // > 0: CutMix with lambda ~ Beta(cutmix, cutmix)
+  double mix_prob = 1;     // probability that a step is mixed (when mixup or cutmix is on)
+  int overfit_warning = 3;  // warn after this many epochs of rising val loss and falling train loss; 0 = off
+  int report_cams = 8;      // validation images whose CAM report.html follows over epochs; 0 = off
   std::string monitor = "val_acc";
   bool save_best_only = true;
   bool cuda_deterministic = true;  // cuda.deterministic: deterministic cuDNN algorithms only

@@ -21,6 +21,15 @@ Progress::Progress(bool enabled, std::string label, size_t total_batches)
     : enabled_(enabled), terminal_(::isatty(STDOUT_FILENO) != 0), label_(std::move(label)), total_(total_batches),
       start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
 
+void Progress::set_run(int epochs_after, double seconds_per_epoch) {
+  epochs_after_ = epochs_after;
+  seconds_per_epoch_ = seconds_per_epoch;
+}
+
+double Progress::run_eta(double epoch_eta, double epoch_projected, int epochs_after, double seconds_per_epoch) {
+  return epoch_eta + epochs_after * (seconds_per_epoch > 0 ? seconds_per_epoch : epoch_projected);
+}
+
 void Progress::update(size_t batch, double loss, double accuracy, size_t images) {
   if (!enabled_) return;
   const auto now = std::chrono::steady_clock::now();
@@ -36,9 +45,11 @@ void Progress::update(size_t batch, double loss, double accuracy, size_t images)
   last_printed_ = batch;
   const double rate = elapsed > 0 ? static_cast<double>(images) / elapsed : 0;
   const double eta = batch > 0 ? elapsed * static_cast<double>(total_ - batch) / static_cast<double>(batch) : 0;
-  std::printf("%s%s batch %zu/%zu  loss %.4f  acc %.2f%%  %.1f img/s  ETA %s%s", terminal_ ? "\r" : "",
+  const double projected = batch > 0 ? elapsed * static_cast<double>(total_) / static_cast<double>(batch) : 0;
+  const double run = run_eta(eta, projected, epochs_after_, seconds_per_epoch_);
+  std::printf("%s%s batch %zu/%zu  loss %.4f  acc %.2f%%  %.1f img/s  ETA %s (run %s)%s", terminal_ ? "\r" : "",
               label_.c_str(), batch, total_, loss, 100 * accuracy, rate, format_duration(eta).c_str(),
-              terminal_ ? "   " : "\n");
+              format_duration(run).c_str(), terminal_ ? "   " : "\n");
   std::fflush(stdout);
 }
 

@@ -89,7 +89,7 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
 }  // namespace
 
 void write_report_html(const std::string& path, const std::string& title, const std::vector<EpochMetrics>& history,
-                       const std::string& summary) {
+                       const std::string& summary, const std::string& extra_html) {
   Series train_loss{"train loss", "#1f77b4", {}}, val_loss{"val loss", "#d62728", {}};
   Series train_acc{"train acc", "#1f77b4", {}}, val_acc{"val acc", "#d62728", {}};
   for (const EpochMetrics& m : history) {
@@ -116,7 +116,7 @@ void write_report_html(const std::string& path, const std::string& title, const 
                   m.seconds);
     html << row;
   }
-  html << "</table></body></html>\n";
+  html << "</table>\n" << extra_html << "</body></html>\n";
   write_file_atomically(path, html.str());
 }
 

@@ -17,7 +17,9 @@ struct EpochMetrics {
 };
 
 void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history);
+// `extra_html` (optional) goes after the table, as it is (the CAM strip).
 void write_report_html(const std::string& path, const std::string& title,
-                       const std::vector<EpochMetrics>& history, const std::string& summary);
+                       const std::vector<EpochMetrics>& history, const std::string& summary,
+                       const std::string& extra_html = "");
 
 }  // namespace gaze::train

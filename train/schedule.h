@@ -4,6 +4,10 @@
 //   constant: lr
 //   step:     lr * gamma^floor(epoch / step_size)
 //   cosine:   min_lr + (lr - min_lr) (1 + cos(pi t)) / 2, t = progress after warmup
+//   onecycle: t = epoch / epochs; for t < pct_start a cosine rise from
+//             lr / div_factor to lr, then a cosine fall to
+//             lr / (div_factor * final_div_factor) at t = 1 (OneCycleLR's
+//             shape, continuous in t; its momentum cycling is not done)
 // A linear warmup from ~0 to lr over warmup_epochs comes first when set.
 #include "train/config.h"
 

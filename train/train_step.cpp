@@ -19,6 +19,18 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Cross-entropy against the batch's labels, or for a mixed batch the two
+// labels' cross-entropies weighted by lambda and 1 - lambda.
+Tensor mixed_loss(const Tensor& logits, const MicroBatch& batch, float label_smoothing) {
+  const Tensor loss_a = ops::cross_entropy(logits, batch.labels, label_smoothing);
+  if (!batch.labels_b.defined()) return loss_a;
+  GAZE_CHECK(batch.lambda >= 0 && batch.lambda <= 1 && batch.classes_b.size() == batch.classes.size(),
+             "a mixed MicroBatch needs lambda in [0, 1] and one label b per image, got lambda ", batch.lambda, " and ",
+             batch.classes_b.size(), " labels b for ", batch.classes.size(), " images");
+  const Tensor loss_b = ops::cross_entropy(logits, batch.labels_b, label_smoothing);
+  return ops::add(ops::scale(loss_a, batch.lambda), ops::scale(loss_b, 1.0f - batch.lambda));
+}
+
 }  // namespace
 
 double count_correct(const Tensor& logits, const std::vector<int>& classes) {
@@ -71,7 +83,7 @@ StepResult TrainStep::run(const std::vector<MicroBatch>& group, float lr, bool s
     const auto forward_start = Clock::now();
     model_.forward(batch.images, ForwardContext{true, batch.seed, observer});
     const Tensor logits = model_.activation(logits_);
-    const Tensor loss = ops::cross_entropy(logits, batch.labels, settings_.label_smoothing);
+    const Tensor loss = mixed_loss(logits, batch, settings_.label_smoothing);
     result.forward_seconds += seconds_since(forward_start);
     // The loss rides in the control values: its mean over ranks is
     // non-finite exactly when some rank's is.
@@ -85,7 +97,8 @@ StepResult TrainStep::run(const std::vector<MicroBatch>& group, float lr, bool s
     result.backward_seconds += seconds_since(backward_start);
     const auto images = batch.images.dim(0);
     result.loss_sum += static_cast<double>(loss.item()) * static_cast<double>(images);
-    result.correct += count_correct(logits, batch.classes);
+    result.correct += count_correct(logits, batch.labels_b.defined() && batch.lambda < 0.5f ? batch.classes_b
+                                                                                             : batch.classes);
     result.images += images;
   }
   result.reduce_wait_seconds = reducer_.finish();

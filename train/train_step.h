@@ -4,7 +4,8 @@
 //
 // One step is one optimizer update over a group of micro-batches (gradient
 // accumulation; usually a group of one):
-//   for each micro-batch: forward, cross-entropy / group size, backward
+//   for each micro-batch: forward, cross-entropy / group size (for a mixed
+//     batch, train/mix.h: lambda CE(labels) + (1 - lambda) CE(labels_b)), backward
 //     (gradients accumulate in the arena; on the last micro-batch the
 //     reducer all-reduces each bucket as soon as backward has finished it)
 //   wait for the last bucket; read the control values that rode along
@@ -35,6 +36,12 @@ struct MicroBatch {
   Tensor labels;            // [N] class indices as floats, on the model's device
   std::vector<int> classes;  // the same labels on the host (for counting correct predictions)
   uint64_t seed = 0;        // dropout and other per-step randomness
+  // Mixed batches (train/mix.h): when labels_b is defined the loss is
+  // lambda * CE(logits, labels) + (1 - lambda) * CE(logits, labels_b), and a
+  // prediction counts as correct against the label with the larger weight.
+  Tensor labels_b;             // [N] the partners' labels, on the model's device
+  std::vector<int> classes_b;  // the same on the host
+  float lambda = 1;
 };
 
 struct StepResult {

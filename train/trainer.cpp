@@ -11,19 +11,24 @@
 #include <filesystem>
 #include <optional>
 
+#include "cam/graph.h"
 #include "core/core.h"
 #include "cuda/runtime.h"
 #include "data/data.h"
 #include "layers/model_file.h"
 #include "layers/model_yaml.h"
+#include "train/cam_strip.h"
 #include "train/checkpoint.h"
+#include "train/ema.h"
 #include "train/evaluate.h"
 #include "train/fine_tune.h"
 #include "train/launcher.h"
+#include "train/mix.h"
 #include "train/optimizer.h"
 #include "train/output_lock.h"
 #include "train/parameter_arena.h"
 #include "train/progress.h"
+#include "train/run_summary.h"
 #include "train/schedule.h"
 #include "train/train_step.h"
 
@@ -176,6 +181,7 @@ void install_stop_handlers() {
 }
 
 TrainResult run_training(const TrainConfig& config, const TrainOptions& options, Communicator& comm) {
+  const auto run_start = Clock::now();
   const bool root = comm.is_root();
   const bool verbose = options.verbose && root;
   const int threads = host_threads_per_worker(config.threads, omp_num_threads_from_environment(), omp_get_num_procs(),
@@ -221,6 +227,9 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   GAZE_CHECK(arena.size() > 0, config.file, ": train.freeze leaves no layer to train");
   arena.broadcast_parameters(comm);
   broadcast_buffers(model, comm);
+  // After the broadcast: every rank's average starts from the same weights.
+  std::optional<WeightEma> ema;
+  if (config.ema > 0) ema.emplace(model, config.ema);
 
   const int world = comm.size();
   const double base_lr = config.optimizer.lr * (config.lr_scaling == "linear" ? world : 1);
@@ -252,6 +261,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     for (auto& [name, tensor] : loaded.model.named_state()) file.tensors.emplace_back(name, tensor);
     model.load_state(file, options.resume);
     optimizer.load_state(loaded.extra, options.resume);
+    if (ema) ema->load_state(loaded.extra, options.resume);
     state = resume_state_from_json(loaded.info.value("resume", nlohmann::json()), options.resume);
     GAZE_CHECK(state.world_size == world, "'", options.resume, "' was written by a run with ", state.world_size,
                " data-parallel ranks; resume it with the same number (this run has ", world, ")");
@@ -265,6 +275,15 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   val_config.drop_last = false;
   data::Loader val_loader(data.separate_val ? data.val_set : data.train_set, data.val_indices, val_config, false,
                           batch, comm.rank(), world, data.separate_val ? nullptr : train_loader.cache());
+  // The CAM strip of report.html: rank 0 only, on a few fixed validation images.
+  std::optional<CamStrip> cam_strip;
+  if (root && config.report_cams > 0) {
+    if (cam::find_cam_graph_if_any(model))
+      cam_strip.emplace(data.separate_val ? data.val_set : data.train_set, data.val_indices, data_config,
+                        config.report_cams, device, result.out_dir, val_loader.cache());
+    else if (verbose)
+      std::printf("report: no CAM strip (train.report_cams): the model does not end in conv -> gap -> dense\n");
+  }
   const size_t batches = train_loader.batches_per_epoch();
   GAZE_CHECK(batches > 0, "the training set (", data.train_indices.size(), " images) is smaller than one global batch of ",
              batch * world, "; lower train.batch_per_device or set data.drop_last: false");
@@ -282,7 +301,10 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     if (!root) return;
     nlohmann::json info = info_for(s.epoch, s.history.empty() ? 0 : s.history.back().val_acc);
     info["resume"] = to_json(s);
-    save_model_file((out / "last.safetensors").string(), model, info, optimizer.state());
+    NamedTensors extra = optimizer.state();
+    if (ema)
+      for (auto& named : ema->state()) extra.push_back(std::move(named));
+    save_model_file((out / "last.safetensors").string(), model, info, extra);
   };
 
   StepSettings step_settings;
@@ -291,8 +313,14 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   step_settings.reducer.overlap = config.overlap;
   step_settings.reducer.bucket_floats = std::max<int64_t>(1, static_cast<int64_t>(config.bucket_mib * (1 << 20) / 4));
   TrainStep train_step(model, arena, optimizer, comm, step_settings);
+  MixConfig mix;
+  mix.mixup_alpha = config.mixup;
+  mix.cutmix_alpha = config.cutmix;
+  mix.prob = config.mix_prob;
 
   int64_t steps_this_run = 0;
+  double epoch_seconds_this_run = 0;  // wall time of whole epochs (training, validation, files): the run's ETA
+  int epochs_this_run = 0;
   for (int epoch = state.epoch; epoch < config.epochs && !result.stopped_early; ++epoch) {
     const auto epoch_start = Clock::now();
     train_loader.start_epoch(epoch);
@@ -301,6 +329,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     size_t done = state.batch;
     for (size_t skip = 0; skip < done; ++skip) train_loader.next();  // replay the loader to the saved position
     Progress progress(verbose, "epoch " + std::to_string(epoch + 1) + "/" + std::to_string(config.epochs), batches);
+    progress.set_run(config.epochs - epoch - 1, epochs_this_run > 0 ? epoch_seconds_this_run / epochs_this_run : 0);
     double lr = base_lr;
     std::vector<MicroBatch> group;
     for (;;) {
@@ -311,7 +340,21 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
         auto b = train_loader.next();
         if (!b) break;
         const uint64_t step = static_cast<uint64_t>(epoch) * batches + group_start + group.size();
-        group.push_back({images_of(*b, device), labels_of(*b, device), b->labels, splitmix64(config.seed ^ (step + 1))});
+        const uint64_t seed = splitmix64(config.seed ^ (step + 1));
+        // Mixing draws from its own stream of the step's seed (dropout uses the seed itself).
+        const MixResult mixed = mix_batch(*b, mix, splitmix64(seed ^ 0x6d6978ull));
+        MicroBatch micro;
+        micro.images = images_of(*b, device);
+        micro.labels = labels_of(*b, device);
+        micro.classes = b->labels;
+        micro.seed = seed;
+        if (mixed.kind != MixKind::none) {
+          micro.classes_b = mixed.partner_labels;
+          micro.labels_b = Tensor::from_vector(
+              {b->n}, std::vector<float>(mixed.partner_labels.begin(), mixed.partner_labels.end()), device);
+          micro.lambda = mixed.lambda;
+        }
+        group.push_back(std::move(micro));
       }
       if (group.empty()) break;
       lr = learning_rate(config.schedule, base_lr, epoch + static_cast<double>(group_start) / batches, config.epochs);
@@ -321,6 +364,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       GAZE_CHECK(step.finite, "the training loss became ", step.mean_loss, " at epoch ", epoch + 1, ", step ",
                  group_start + 1, " (on at least one rank): training stopped before the update; best.safetensors is "
                  "untouched. Try a lower train.lr, a warmup or train.clip_norm.");
+      if (ema) ema->update();
       totals.loss_sum += step.loss_sum;
       totals.correct += step.correct;
       totals.seen += static_cast<double>(step.images);
@@ -351,6 +395,12 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       comm.check_same("the parameters after epoch " + std::to_string(epoch + 1) + " (train.check_replicas)",
                       arena.parameter_checksum());
     average_buffers(model, comm);
+    // With train.ema, validation and the inference checkpoints (best, epochN)
+    // use the averaged weights; the live ones come back before last.safetensors.
+    if (ema) {
+      ema->average_buffers(comm);
+      ema->swap();
+    }
     const Totals val = validate(model, val_loader, device, comm, parse_tta(config.val_tta));
     double train_sums[4] = {totals.loss_sum, totals.correct, totals.seen,
                             static_cast<double>(train_loader.undecodable_files().size())};
@@ -381,6 +431,13 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     if (root && !config.save_best_only)
       save_model_file((out / ("epoch" + std::to_string(m.epoch) + ".safetensors")).string(), model,
                       info_for(m.epoch, m.val_acc));
+    if (cam_strip && cam_strip->wanted(m.epoch, improved, config.epochs)) {
+      const double seconds = cam_strip->capture(model, m.epoch, state.best_epoch, config.epochs);
+      if (verbose && epochs_this_run == 0)
+        std::printf("report: CAM strip of %d validation image(s) in %.3f s (train.report_cams)\n",
+                    cam_strip->images(), seconds);
+    }
+    if (ema) ema->swap();
     state.epoch = epoch + 1;
     state.batch = 0;
     state.loss_sum = state.correct = state.seen = state.seconds = 0;
@@ -389,14 +446,26 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     if (root) {
       write_metrics_csv((out / "metrics.csv").string(), state.history);
       char summary[200];
-      std::snprintf(summary, sizeof summary, "best val_acc %.2f%% at epoch %d", 100 * state.best_val_acc,
-                    state.best_epoch);
-      write_report_html((out / "report.html").string(), config.name, state.history, summary);
+      std::snprintf(summary, sizeof summary, "best val_acc %.2f%% at epoch %d%s", 100 * state.best_val_acc,
+                    state.best_epoch, ema ? " (EMA weights, train.ema)" : "");
+      write_report_html((out / "report.html").string(), config.name, state.history, summary,
+                        cam_strip ? cam_strip->html(m.epoch, state.best_epoch, config.epochs,
+                                                    data.train_set.class_names)
+                                  : "");
     }
+    epoch_seconds_this_run += seconds_since(epoch_start);
+    ++epochs_this_run;
     if (verbose) {
-      std::printf("epoch %d/%d  lr %.4g  loss %.4f  acc %.2f%%  val_loss %.4f  val_acc %.2f%%%s  %.0f img/s  %s\n",
+      const double eta = result.stopped_early ? 0
+                                              : run_eta_seconds(m.epoch, config.epochs, epoch_seconds_this_run,
+                                                                epochs_this_run);
+      std::printf("epoch %d/%d  lr %.4g  loss %.4f  acc %.2f%%  val_loss %.4f  val_acc %.2f%%%s  %.0f img/s  %s  "
+                  "run ETA %s\n",
                   m.epoch, config.epochs, m.lr, m.train_loss, 100 * m.train_acc, m.val_loss, 100 * m.val_acc,
-                  improved ? " (best, saved)" : "", m.images_per_s, format_duration(m.seconds).c_str());
+                  improved ? " (best, saved)" : "", m.images_per_s, format_duration(m.seconds).c_str(),
+                  format_duration(eta).c_str());
+      const std::string overfitting = overfit_warning(state.history, config.overfit_warning);
+      if (!overfitting.empty()) std::printf("%s\n", overfitting.c_str());
       if (m.replaced_train_images > 0 || m.excluded_val_images > 0)
         std::printf("data: %lld undecodable training image(s) replaced by others, %lld undecodable validation "
                     "image(s) left out (named in the warnings above; counts in metrics.csv)\n",
@@ -414,6 +483,23 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   result.history = state.history;
   result.best_val_acc = state.best_val_acc;
   result.best_epoch = state.best_epoch;
+  if (verbose && !result.interrupted) {
+    RunSummary summary;
+    summary.history = state.history;
+    summary.best_epoch = state.best_epoch;
+    summary.best_val_acc = state.best_val_acc;
+    summary.wall_seconds = seconds_since(run_start);
+    summary.out_dir = result.out_dir;
+    summary.data_root = config.data.root;
+    summary.val_root = config.val_root;
+    const data::Dataset& val_set = data.separate_val ? data.val_set : data.train_set;
+    for (size_t k = 0; k < data.val_indices.size() && k < 4; ++k)
+      summary.val_files.push_back(val_set.samples[data.val_indices[k]].path);
+    summary.ema = ema.has_value();
+    summary.stopped_early = result.stopped_early;
+    std::printf("\n%s", run_summary_text(summary).c_str());
+    std::fflush(stdout);
+  }
   return result;
 }
 

@@ -1,7 +1,11 @@
 #pragma once
 // The training loop: data -> model -> loss -> backward -> all-reduce ->
 // optimizer, validation after every epoch, best/last checkpoints, metrics,
-// report, resume, early stopping, NaN guard and clean stops on signals.
+// report, resume, early stopping, NaN guard and clean stops on signals; and
+// the optional extras: Mixup/CutMix (train/mix.h), a weight EMA that is
+// validated and saved (train/ema.h), the CAM strip of report.html
+// (train/cam_strip.h), the run ETA, the overfitting warning and the closing
+// summary (train/run_summary.h).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -130,6 +130,36 @@ TEST_CASE("2 ranks x batch 32 train exactly as 1 rank x batch 64", "[parallel][m
   }
 }
 
+// The EMA is updated after every step from parameters that are identical on
+// every rank, so 2 ranks x 32 average (and validate) as 1 rank x 64 does.
+TEST_CASE("with train.ema, 2 ranks x batch 32 validate the same EMA as 1 rank x batch 64",
+          "[parallel][mpi][ema]") {
+  const fs::path out = shared_dir("ema");
+  const std::vector<std::string> common{"train.epochs=2", "train.ema=0.9", "train.check_replicas=true"};
+  auto with = [&](std::vector<std::string> overrides) {
+    overrides.insert(overrides.end(), common.begin(), common.end());
+    return tiny_config(overrides);
+  };
+  SingleProcess alone;
+  const fs::path single_out = out / ("one_rank_on_rank" + std::to_string(world().rank()));
+  const TrainResult single = train_quietly(with({"train.batch_per_device=64"}), single_out, alone);
+  const TrainResult parallel = train_quietly(with({"train.batch_per_device=32"}), out / "two_ranks", world());
+  barrier();
+  REQUIRE(parallel.history.size() == 2);
+  for (size_t e = 0; e < 2; ++e) {
+    CAPTURE(e);
+    CHECK(parallel.history[e].val_acc == single.history[e].val_acc);
+    CHECK(parallel.history[e].val_loss == Approx(single.history[e].val_loss).epsilon(1e-5));
+  }
+  // best.safetensors holds the EMA weights in both.
+  const auto one = parameters_in(single_out / "best.safetensors");
+  const auto two = parameters_in(out / "two_ranks" / "best.safetensors");
+  for (const auto& [name, values] : one) {
+    CAPTURE(name);
+    CHECK(relative_difference(two.at(name), values) <= 1e-5);
+  }
+}
+
 TEST_CASE("a NaN loss on one rank stops every rank at the same step, best.safetensors untouched",
           "[parallel][mpi][nan]") {
   const fs::path out = shared_dir("nan");

@@ -103,3 +103,20 @@ TEST_CASE("warmup ramps linearly to the base rate, then the schedule starts", "[
   constant.type = "constant";
   CHECK(learning_rate(constant, 0.3, 7.5, 10) == 0.3);
 }
+
+TEST_CASE("onecycle rises from lr/div_factor to lr, then falls to lr/(div_factor*final_div_factor)",
+          "[train][schedule]") {
+  // Hand values for lr 0.4 over 10 epochs, pct_start 0.3, div 25, final div 1e4:
+  // start 0.016, peak 0.4 at epoch 3, end 1.6e-6 at epoch 10.
+  ScheduleConfig s;
+  s.type = "onecycle";
+  CHECK(learning_rate(s, 0.4, 0.0, 10) == Approx(0.016));
+  CHECK(learning_rate(s, 0.4, 1.5, 10) == Approx(0.016 + (0.4 - 0.016) * 0.5));  // halfway up: cos(pi/2) = 0
+  CHECK(learning_rate(s, 0.4, 3.0, 10) == Approx(0.4));
+  CHECK(learning_rate(s, 0.4, 6.5, 10) == Approx(1.6e-6 + (0.4 - 1.6e-6) * 0.5));  // halfway down
+  CHECK(learning_rate(s, 0.4, 10.0, 10) == Approx(1.6e-6));
+  // A quarter of the way up: (1 + cos(pi/4)) / 2 of the way from the peak back to the start.
+  CHECK(learning_rate(s, 0.4, 0.75, 10) == Approx(0.4 + (0.016 - 0.4) * 0.5 * (1 + std::cos(3.14159265358979 / 4))));
+  // Per batch: the rate moves within an epoch.
+  CHECK(learning_rate(s, 0.4, 0.5, 10) > learning_rate(s, 0.4, 0.25, 10));
+}

@@ -10,12 +10,16 @@
 #include <set>
 
 #include "core/core.h"
+#include "data/data.h"
 #include "layers/model_file.h"
 #include "layers/model_yaml.h"
 #include "tests/data/test_images.h"
 #include "tests/train/train_fixtures.h"
 #include "train/config.h"
+#include "train/cam_strip.h"
 #include "train/evaluate.h"
+#include "train/progress.h"
+#include "train/run_summary.h"
 #include "train/trainer.h"
 
 using namespace gaze;
@@ -285,4 +289,260 @@ TEST_CASE("evaluation tallies a hand-computed confusion matrix", "[train][evalua
   REQUIRE(j["n"] == 5);
   REQUIRE(j["per_class"]["b"] == 1.0);
   REQUIRE(j["classes"] == nlohmann::json({"a", "b", "c"}));
+}
+
+namespace {
+
+// The validation loss of a model file on the tiny task's validation split,
+// computed here the way the trainer's validation does.
+double validation_loss(const fs::path& model_file, const std::vector<std::string>& overrides) {
+  std::vector<std::string> all = overrides;
+  all.push_back("data.root=" + halves_task().string());
+  const TrainConfig config = load_config(kTiny, all);
+  data::DataConfig d = config.data;
+  d.channels = 1, d.height = 12, d.width = 12;
+  d.drop_last = false;
+  const data::Dataset set = data::scan_dataset(d);
+  const data::Split split = data::split_train_val(data::labels_of(set), d.val_split, d.seed);
+  data::Loader loader(set, split.val, d, false, config.batch_per_device);
+  LoadedModel loaded = load_model_file(model_file.string());
+  NoGradGuard no_grad;
+  double loss_sum = 0, seen = 0;
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    const Tensor x = Tensor::from_vector({batch->n, 1, 12, 12}, batch->images);
+    loaded.model.forward(x, false);
+    const Tensor logits = loaded.model.activation(loaded.model.logits_name());  // before the softmax
+    const Tensor labels =
+        Tensor::from_vector({batch->n}, std::vector<float>(batch->labels.begin(), batch->labels.end()));
+    loss_sum += ops::cross_entropy(logits, labels).item() * batch->n;
+    seen += batch->n;
+  }
+  return loss_sum / seen;
+}
+
+const Tensor& tensor_named(const NamedTensors& tensors, const std::string& name) {
+  for (const auto& [key, tensor] : tensors)
+    if (key == name) return tensor;
+  FAIL("no tensor " << name);
+  static const Tensor none;
+  return none;
+}
+
+}  // namespace
+
+TEST_CASE("train.ema: validation and best/epoch checkpoints use the EMA weights, last keeps both",
+          "[train][ema]") {
+  const fs::path out = fresh_dir("ema");
+  const std::vector<std::string> overrides = {"train.epochs=2", "train.ema=0.9", "checkpoint.save_best_only=false"};
+  const TrainResult result = train_tiny(out, overrides);
+  REQUIRE(result.history.size() == 2);
+  const LoadedModel last = load_model_file((out / "last.safetensors").string());
+  const LoadedModel epoch2 = load_model_file((out / "epoch2.safetensors").string());
+  // epoch2.safetensors holds the average that last.safetensors keeps as EMA state ...
+  bool differs = false;
+  for (const auto& [name, tensor] : epoch2.model.named_state()) {
+    CAPTURE(name);
+    REQUIRE(tensor.to_vector() == tensor_named(last.extra, "state/ema/" + name).to_vector());
+    differs = differs || tensor.to_vector() != tensor_named(last.model.named_state(), name).to_vector();
+  }
+  CHECK(differs);  // ... and last.safetensors' model is the live weights, which differ
+  // 2 epochs of 6 steps (96 training images, batch 16): the update count rides along.
+  CHECK(tensor_named(last.extra, "state/ema_updates").to_vector() == std::vector<float>{0, 12});
+  // The logged validation loss is the EMA model's, not the live model's.
+  CHECK(result.history[1].val_loss == Approx(validation_loss(out / "epoch2.safetensors", overrides)).epsilon(1e-5));
+  CHECK(result.history[1].val_loss != Approx(validation_loss(out / "last.safetensors", overrides)).epsilon(1e-5));
+  CHECK(result.history[0].val_loss == Approx(validation_loss(out / "epoch1.safetensors", overrides)).epsilon(1e-5));
+  // A last.safetensors without EMA state cannot resume an EMA run.
+  const fs::path plain = fresh_dir("no_ema");
+  train_tiny(plain, {"train.epochs=1"});
+  REQUIRE_THROWS_WITH(train_tiny(plain, {"train.epochs=2", "train.ema=0.9"}, (plain / "last.safetensors").string()),
+                      Catch::Contains("EMA") && Catch::Contains("train.ema"));
+}
+
+TEST_CASE("a resumed run with EMA, mixup and CutMix reproduces an uninterrupted one exactly", "[train][resume]") {
+  const std::vector<std::string> overrides = {"train.epochs=3", "train.ema=0.95", "train.mixup=0.4",
+                                              "train.cutmix=1.0", "train.mix_prob=0.8", "train.label_smoothing=0.1"};
+  const TrainResult straight = train_tiny(fresh_dir("mix_straight"), overrides);
+  const fs::path out = fresh_dir("mix_interrupted");
+  REQUIRE(train_tiny(out, overrides, "", 11).interrupted);
+  const TrainResult resumed = train_tiny(out, overrides, (out / "last.safetensors").string());
+  REQUIRE(resumed.history.size() == straight.history.size());
+  for (size_t e = 0; e < straight.history.size(); ++e) {
+    INFO("epoch " << e + 1);
+    REQUIRE(resumed.history[e].train_loss == straight.history[e].train_loss);
+    REQUIRE(resumed.history[e].train_acc == straight.history[e].train_acc);
+    REQUIRE(resumed.history[e].val_loss == straight.history[e].val_loss);
+    REQUIRE(resumed.history[e].val_acc == straight.history[e].val_acc);
+  }
+  const auto a = load_model_file((fs::path(straight.out_dir) / "last.safetensors").string());
+  const auto b = load_model_file((out / "last.safetensors").string());
+  REQUIRE(a.extra.size() == b.extra.size());
+  for (size_t i = 0; i < a.extra.size(); ++i) {
+    REQUIRE(a.extra[i].first == b.extra[i].first);
+    REQUIRE(a.extra[i].second.to_vector() == b.extra[i].second.to_vector());
+  }
+  for (size_t i = 0; i < a.model.named_state().size(); ++i)
+    REQUIRE(a.model.named_state()[i].second.to_vector() == b.model.named_state()[i].second.to_vector());
+  // Mixing changed the training: the loss differs from a plain run's.
+  const TrainResult plain = train_tiny(fresh_dir("mix_plain"), {"train.epochs=1", "train.label_smoothing=0.1"});
+  CHECK(plain.history[0].train_loss != straight.history[0].train_loss);
+}
+
+TEST_CASE("the new train keys are checked and rendered in config.yaml", "[train][config]") {
+  const std::string root = "data.root=" + halves_task().string();
+  const TrainConfig defaults = load_config(kTiny, {root});
+  CHECK(defaults.ema == 0);
+  CHECK(defaults.mixup == 0);
+  CHECK(defaults.cutmix == 0);
+  CHECK(defaults.mix_prob == 1);
+  CHECK(defaults.overfit_warning == 3);
+  CHECK(defaults.report_cams == 8);
+  const std::string yaml = to_yaml(defaults);
+  for (const char* key : {"ema: 0", "mixup: 0", "cutmix: 0", "mix_prob: 1", "overfit_warning: 3", "report_cams: 8"})
+    CHECK_THAT(yaml, Catch::Contains(key));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.ema=1"}), Catch::Contains("train.ema"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.mixup=-1"}), Catch::Contains("train.mixup"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.mix_prob=1.5"}), Catch::Contains("train.mix_prob"));
+  // CutMix would move a matrix's rows and columns; Mixup is fine.
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "data.layout=npy", "train.cutmix=1"}),
+                    Catch::Contains("train.cutmix") && Catch::Contains("train.mixup"));
+  CHECK(load_config(kTiny, {root, "data.layout=npy", "train.mixup=0.2"}).mixup == 0.2);
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.overfit_warning=-1"}), Catch::Contains("train.overfit_warning"));
+  CHECK_THROWS_WITH(load_config(kTiny, {root, "train.report_cams=-1"}), Catch::Contains("train.report_cams"));
+}
+
+TEST_CASE("the overfitting warning fires once when val loss rose N epochs while train loss fell", "[train][report]") {
+  std::vector<EpochMetrics> history;
+  auto add = [&](double train_loss, double val_loss) {
+    EpochMetrics m;
+    m.epoch = static_cast<int>(history.size()) + 1;
+    m.train_loss = train_loss;
+    m.val_loss = val_loss;
+    history.push_back(m);
+  };
+  add(1.0, 0.9);
+  add(0.8, 0.7);
+  add(0.7, 0.75);  // streak 1
+  add(0.6, 0.8);   // streak 2
+  CHECK(overfit_warning(history, 3).empty());
+  add(0.5, 0.85);  // streak 3: warn
+  const std::string warning = overfit_warning(history, 3);
+  CHECK_THAT(warning, Catch::Contains("3 epochs") && Catch::Contains("0.7000 at epoch 2") &&
+                          Catch::Contains("0.8500 at epoch 5") && Catch::Contains("train.weight_decay") &&
+                          Catch::Contains("train.patience") && Catch::Contains("augmentation"));
+  CHECK(overfit_warning(history, 0).empty());  // off
+  add(0.4, 0.9);  // streak 4: said already
+  CHECK(overfit_warning(history, 3).empty());
+  add(0.45, 0.95);  // training loss rose too: no streak
+  CHECK(overfit_warning(history, 1).empty());
+  CHECK(run_eta_seconds(2, 10, 30, 2) == Approx(120));  // 8 epochs left at 15 s
+  CHECK(run_eta_seconds(10, 10, 30, 2) == 0);
+  // The live line: this epoch's ETA, then the epochs after it at the measured
+  // whole-epoch time, or before any is measured at this epoch's projected time.
+  CHECK(Progress::run_eta(10, 30, 2, 40) == Approx(90));
+  CHECK(Progress::run_eta(10, 30, 2, 0) == Approx(70));
+}
+
+TEST_CASE("the closing summary names the files and the next commands", "[train][report]") {
+  RunSummary s;
+  for (int e = 1; e <= 3; ++e) {
+    EpochMetrics m;
+    m.epoch = e;
+    m.images_per_s = e == 2 ? 200 : 100;  // 10 s each: 1000 + 2000 + 1000 images in 30 s
+    m.seconds = 10;
+    s.history.push_back(m);
+  }
+  s.best_epoch = 2;
+  s.best_val_acc = 0.8765;
+  s.wall_seconds = 95;
+  s.out_dir = "runs/x";
+  s.data_root = "/data/catdog";
+  s.val_files = {"/data/catdog/cat.1.jpg", "/data/catdog/dog.2.jpg"};
+  const std::string text = run_summary_text(s);
+  CHECK_THAT(text, Catch::Contains("87.65% at epoch 2") && Catch::Contains("1m35s") &&
+                       Catch::Contains("133.3 images/s") && Catch::Contains("runs/x/best.safetensors") &&
+                       Catch::Contains("runs/x/last.safetensors") && Catch::Contains("runs/x/report.html") &&
+                       Catch::Contains("runs/x/metrics.csv"));
+  CHECK_THAT(text, Catch::Contains("build/bin/evaluate --checkpoint runs/x/best.safetensors --data /data/catdog\n"));
+  CHECK_THAT(text, Catch::Contains("build/bin/cam-infer --checkpoint runs/x/best.safetensors --report --out runs/x/cam "
+                                   "/data/catdog/cat.1.jpg /data/catdog/dog.2.jpg\n"));
+  s.val_root = "/data/val";
+  s.val_files = {"/data/train-images#3"};  // IDX records are not files cam-infer opens
+  const std::string separate = run_summary_text(s);
+  CHECK_THAT(separate, Catch::Contains("--data /data/val\n") && Catch::Contains("IMAGES..."));
+  s.val_root = "";
+  CHECK_THAT(run_summary_text(s), Catch::Contains("IDX") && Catch::Contains("test split"));
+}
+
+TEST_CASE("report.html shows the CAM strip; its maps and predictions are the validated model's", "[train][report][cam]") {
+  const fs::path out = fresh_dir("strip");
+  const std::vector<std::string> overrides = {"train.epochs=4", "train.report_cams=3", "train.ema=0.9"};
+  const TrainResult result = train_tiny(out, overrides);
+  // Planned columns for 4 epochs: 1, 2 (50%) and 3 (75%; 25% rounds to 1), plus the best.
+  CHECK(cam_strip_epochs(4) == std::vector<int>{1, 2, 3});
+  CHECK(cam_strip_epochs(80) == std::vector<int>{1, 20, 40, 60});
+  std::set<int> columns = {1, 2, 3, result.best_epoch};
+  const std::string html = read_bytes(out / "report.html");
+  CHECK_THAT(html, Catch::Contains("Where the network looks") && Catch::Contains("per captured epoch"));
+  for (int e : columns)
+    for (int i = 0; i < 3; ++i) {
+      const std::string file = "epoch" + std::to_string(e) + "_" + std::to_string(i) + ".png";
+      CAPTURE(file);
+      CHECK(fs::is_regular_file(out / "cam-strip" / file));
+      CHECK_THAT(html, Catch::Contains("cam-strip/" + file));
+    }
+  CHECK_FALSE(fs::exists(out / "cam-strip" / "epoch1_3.png"));  // 3 images only
+  // Off: no strip.
+  const fs::path off = fresh_dir("strip_off");
+  train_tiny(off, {"train.epochs=1", "train.report_cams=0"});
+  CHECK(read_bytes(off / "report.html").find("Where the network looks") == std::string::npos);
+  CHECK_FALSE(fs::exists(off / "cam-strip"));
+
+  // The same 3 images (the first of the validation split) through best.safetensors.
+  std::vector<std::string> all = overrides;
+  all.push_back("data.root=" + halves_task().string());
+  const TrainConfig config = load_config(kTiny, all);
+  data::DataConfig d = config.data;
+  d.channels = 1, d.height = 12, d.width = 12;
+  d.drop_last = false;
+  const data::Dataset set = data::scan_dataset(d);
+  const data::Split split = data::split_train_val(data::labels_of(set), d.val_split, d.seed);
+  data::Loader loader(set, std::vector<size_t>(split.val.begin(), split.val.begin() + 3), d, false, 3);
+  loader.start_epoch(0);
+  const auto batch = loader.next();
+  REQUIRE(batch);
+  const Tensor x = Tensor::from_vector({3, 1, 12, 12}, batch->images);
+  LoadedModel best = load_model_file((out / "best.safetensors").string());
+  const std::vector<StripCell> cells = strip_cells(best.model, x, batch->labels);
+  REQUIRE(cells.size() == 3);
+  // By hand: M(y, x) = sum_k w[target, k] A_k(y, x), A = relu2's output, w = fc.weight.
+  best.model.keep_only_activations({});
+  best.model.forward(x, false);
+  const std::vector<float> a = best.model.activation("relu2").to_vector();  // [3, 8, 12, 12]
+  const std::vector<float> logits = best.model.activation("fc").to_vector();
+  const std::vector<float> w = best.model.layer("fc").tensor("weight").to_vector();  // [2, 8]
+  const std::vector<float> bias = best.model.layer("fc").tensor("bias").to_vector();
+  std::ifstream predictions(out / "cam-strip" / ("epoch" + std::to_string(result.best_epoch) + ".txt"));
+  for (size_t n = 0; n < 3; ++n) {
+    CAPTURE(n);
+    const int target = batch->labels[n];
+    CHECK(cells[n].target == target);
+    REQUIRE((cells[n].raw.height == 12 && cells[n].raw.width == 12));
+    double mean = 0;
+    for (int p = 0; p < 144; ++p) {
+      double hand = 0;
+      for (int k = 0; k < 8; ++k) hand += w[static_cast<size_t>(target * 8 + k)] * a[n * 8 * 144 + k * 144 + p];
+      REQUIRE(cells[n].raw.values[static_cast<size_t>(p)] == Approx(hand).margin(1e-5));
+      mean += hand / 144;
+    }
+    // The CAM identity: the map's mean plus the bias is the class's logit.
+    CHECK(mean + bias[static_cast<size_t>(target)] == Approx(logits[n * 2 + static_cast<size_t>(target)]).margin(1e-4));
+    // The strip's file for the best epoch holds this model's prediction.
+    int predicted = -1;
+    float probability = 0;
+    predictions >> predicted >> probability;
+    CHECK(predicted == cells[n].predicted);
+    CHECK(probability == Approx(cells[n].probability).margin(1e-4));
+  }
 }
