@@ -214,6 +214,32 @@ class CamInferRun {
                                          {targets.begin(), targets.begin() + count}, method_options_, originals);
   }
 
+  // The input's class when its file says so: the text before the first dot
+  // of a flat-layout name (cat.12.jpg) or its folder's name, if either is a
+  // class of the checkpoint (as written, or as file_safe writes it). A number
+  // there (gaze-export-idx writes <label>.<record>.png) is the class index,
+  // unless some class is itself named by a number. Empty otherwise.
+  std::string true_class_of(const std::string& path) const {
+    const fs::path file(path);
+    const std::string name = file.filename().string();
+    std::vector<std::string> candidates{file.parent_path().filename().string()};
+    const size_t dot = name.find('.');
+    if (dot != std::string::npos && dot > 0 && name.find('.', dot + 1) != std::string::npos)
+      candidates.insert(candidates.begin(), name.substr(0, dot));
+    auto is_number = [](const std::string& text) {
+      return !text.empty() && text.size() < 10 &&
+             std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    const bool numbered = std::any_of(checkpoint_.classes.begin(), checkpoint_.classes.end(), is_number);
+    for (const std::string& candidate : candidates) {
+      for (const std::string& c : checkpoint_.classes)
+        if (candidate == c || candidate == file_safe(c)) return c;
+      if (!numbered && is_number(candidate) && std::stoul(candidate) < checkpoint_.classes.size())
+        return checkpoint_.classes[std::stoul(candidate)];
+    }
+    return "";
+  }
+
   bool is_matrix() const { return checkpoint_.preprocessing.layout == data::Layout::npy; }
 
   std::string out_path(const std::string& name) const { return (fs::path(options_.out_dir) / name).string(); }
@@ -226,7 +252,8 @@ class CamInferRun {
     const std::string method = to_string(method_options_.method);
     const bool all = explained.size() > 1 || options_.target_class == "all";
     nlohmann::json map_entries = nlohmann::json::array();
-    ReportEntry entry{fs::path(loaded.path).filename().string(), "", {}, {}};
+    ReportEntry entry;
+    entry.image = fs::path(loaded.path).filename().string();
     std::string first_overlay;
     Map judged_map;
     for (size_t j = 0; j < explained.size(); ++j) {
@@ -271,7 +298,7 @@ class CamInferRun {
                              {"overlay", overlay_name},
                              {"raw", raw_file},
                              {"box", box_json}});
-      entry.maps.push_back({class_name, heat_name, overlay_name});
+      entry.maps.push_back({class_name, {heat_name, heat.width, heat.height}, {overlay_name, over.width, over.height}});
       if (is_matrix()) {
         MatrixExplanation matrix = explain_matrix(options_.out_dir, prefix, raw, image.height, image.width, options_.top_k);
         map_entries.back()["matrix"] = std::move(matrix.json);
@@ -300,8 +327,11 @@ class CamInferRun {
         {"maps", map_entries}};
     std::ofstream(out_path(loaded.stem + ".json")) << record.dump(2) << "\n";
     if (options_.report) {
-      entry.original = loaded.stem + ".original.png";
-      write_png(out_path(entry.original), shrink_to_fit(image.original, 512));
+      const data::Image shown = shrink_to_fit(image.original, 512);
+      entry.original = {loaded.stem + ".original.png", shown.width, shown.height};
+      write_png(out_path(entry.original.file), shown);
+      entry.predicted = top_name;
+      entry.true_class = true_class_of(loaded.path);
       report_entries_.push_back(std::move(entry));
     }
     if (options_.json) {

@@ -1,5 +1,6 @@
 #include "cam/report.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -25,16 +26,28 @@ std::string html_escape(const std::string& text) {
 namespace {
 const char* kStyle = R"(body{font-family:sans-serif;margin:1.5em;background:#fafafa;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:6px;vertical-align:top;background:#fff}
-img{max-width:256px;max-height:256px;display:block}figure{margin:0 0 6px 0}figcaption{font-size:80%;color:#555}
+img{max-width:256px;max-height:256px;display:block}img.up{max-width:none;max-height:none;image-rendering:pixelated}figure{margin:0 0 6px 0}figcaption{font-size:80%;color:#555;white-space:pre-line}
 pre{background:#fff;border:1px solid #ccc;padding:8px}.bar{background:#4a7;height:10px}
 .prob td{border:none;padding:1px 4px;font-size:85%})";
 
-std::string image_cell(const std::string& file, const std::string& caption) {
-  const std::string name = html_escape(file);
-  return "<figure><a href=\"" + name + "\"><img src=\"" + name + "\" alt=\"" + name + "\"></a><figcaption>" +
-         html_escape(caption) + "</figcaption></figure>";
+std::string image_cell(const ReportPicture& picture, const std::string& caption) {
+  const std::string name = html_escape(picture.file);
+  std::string size;
+  const int scale = report_scale(picture.width, picture.height);
+  if (scale > 1)
+    size = " class=\"up\" width=\"" + std::to_string(picture.width * scale) + "\" height=\"" +
+           std::to_string(picture.height * scale) + "\"";
+  return "<figure><a href=\"" + name + "\"><img src=\"" + name + "\" alt=\"" + name + "\"" + size +
+         "></a><figcaption>" + html_escape(caption) + "</figcaption></figure>";
 }
 }  // namespace
+
+int report_scale(int width, int height) {
+  const int side = std::min(width, height);
+  if (side <= 0 || side >= kReportMinSide) return 1;
+  // A very elongated picture is enlarged less: its longer side stays within 1024 pixels.
+  return std::max(1, std::min((kReportMinSide + side - 1) / side, 1024 / std::max(width, height)));
+}
 
 void write_report(const std::string& path, const std::string& title, const std::string& summary,
                   const std::vector<ReportEntry>& entries) {
@@ -56,7 +69,11 @@ void write_report(const std::string& path, const std::string& title, const std::
       bars += "<tr><td>" + html_escape(name) + "</td><td><div class=\"bar\" style=\"width:" + width +
               "px\"></div></td><td>" + percent + "</td></tr>";
     }
-    html += "<tr><td>" + image_cell(entry.original, entry.image) + "</td><td>" + heatmaps + "</td><td>" + overlays +
+    std::string caption = entry.image;
+    if (!entry.predicted.empty()) caption += "\npredicted: " + entry.predicted;
+    if (!entry.true_class.empty())
+      caption += "\ntrue: " + entry.true_class + (entry.true_class == entry.predicted ? " (right)" : " (wrong)");
+    html += "<tr><td>" + image_cell(entry.original, caption) + "</td><td>" + heatmaps + "</td><td>" + overlays +
             "</td><td><table class=\"prob\">" + bars + "</table></td></tr>\n";
   }
   html += "</table>\n</body></html>\n";

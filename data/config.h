@@ -34,6 +34,15 @@ struct AugmentConfig {
   // Matrices only (data/matrix.h): standard deviation of additive Gaussian
   // noise, in the matrix's own units (before normalization). 0 disables it.
   float noise_std = 0.0f;
+  // Random erasing (Zhong et al. 2017; torchvision's RandomErasing): with
+  // probability `erasing`, a box of area fraction in [erasing_scale_min,
+  // erasing_scale_max] and height/width ratio in [erasing_ratio_min,
+  // erasing_ratio_max] is set, after normalization, to 0 (the mean) or, with
+  // erasing_random, to standard normal values. 0 disables it.
+  float erasing = 0.0f;
+  float erasing_scale_min = 0.02f, erasing_scale_max = 0.33f;
+  float erasing_ratio_min = 0.3f, erasing_ratio_max = 3.3f;
+  bool erasing_random = false;
 };
 
 struct DataConfig {
@@ -50,6 +59,12 @@ struct DataConfig {
   // Matrices: mean / stddev are in the matrix's own units, and "auto" asks
   // for the training split's per-channel statistics (resolve_auto_normalization).
   bool mean_auto = false, stddev_auto = false;
+
+  // data.class_names: the classes' display names, one per class in the
+  // dataset's class order (alphabetical folders, numeric IDX labels); empty
+  // keeps the names found. Applied by the trainer (rename_classes), and
+  // stored in the checkpoint, so evaluate and cam-infer show them.
+  std::vector<std::string> class_names = {};
 
   AugmentConfig augment;
   float val_split = 0.2f;

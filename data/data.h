@@ -13,6 +13,7 @@
 //   train.start_epoch(epoch); while (auto batch = train.next()) { ... }
 #include "data/augment.h"
 #include "data/cache.h"
+#include "data/class_names.h"
 #include "data/config.h"
 #include "data/dataset.h"
 #include "data/idx_file.h"

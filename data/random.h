@@ -2,6 +2,7 @@
 // A tiny counter-style RNG (splitmix64). std:: distributions differ between
 // standard libraries, and every rank and every run must draw the same
 // shuffles, splits and augmentations, so gaze::data draws its own numbers.
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -41,6 +42,14 @@ class Rng {
  private:
   std::uint64_t state_;
 };
+
+// A standard normal value (Box-Muller on two uniforms; the first is kept
+// away from 0 so the logarithm is finite).
+inline float standard_normal(Rng& rng) {
+  const float u = 1.0f - rng.uniform();  // (0, 1]
+  const float v = rng.uniform();
+  return std::sqrt(-2.0f * std::log(u)) * std::cos(6.28318530718f * v);
+}
 
 template <typename T>
 void shuffle(std::vector<T>& items, Rng& rng) {

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "data/class_names.h"
 #include "layers/model_yaml.h"
 #include "train/config_reader.h"
 
@@ -41,6 +42,20 @@ void read_data(ConfigReader data, TrainConfig& config) {
   config.val_root = data.text("val_root", "");
   config.val_idx_split = data.text("val_idx_split", "test");
   if (!config.val_root.empty()) require_folder(data, "val_root", config.val_root);
+  d.class_names = data.texts("class_names");
+  data::check_class_names(d.class_names, data.where("class_names"));
+  if (data.has("val_class_map")) {
+    const YAML::Node map = data.raw("val_class_map");
+    if (!map.IsMap()) data.fail("val_class_map", "expected a mapping {folder name: class name}, e.g. {cats: cat}");
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar() || !entry.second.IsScalar() || entry.first.Scalar().empty() ||
+          entry.second.Scalar().empty())
+        data.fail("val_class_map", "every entry must map a folder name to a class name, e.g. {cats: cat}");
+      config.val_class_map[entry.first.Scalar()] = entry.second.Scalar();
+    }
+    if (!config.val_class_map.empty() && config.val_root.empty())
+      data.fail("val_class_map", "renames the classes of data.val_root, which is not set");
+  }
   const bool matrices = d.layout == data::Layout::npy;
   d.mean_auto = is_auto(data, "mean", matrices);
   d.stddev_auto = is_auto(data, "std", matrices);
@@ -76,6 +91,22 @@ void read_data(ConfigReader data, TrainConfig& config) {
   d.augment.crop_aspect_max = static_cast<float>(aspect[1]);
   d.augment.brightness = static_cast<float>(augment.number("brightness", 0));
   d.augment.contrast = static_cast<float>(augment.number("contrast", 0));
+  d.augment.erasing = static_cast<float>(augment.number("erasing", 0));
+  if (d.augment.erasing < 0 || d.augment.erasing > 1) augment.fail("erasing", "is a probability per image, in [0, 1]");
+  const auto erasing_scale = augment.numbers("erasing_scale", {0.02, 0.33});
+  const auto erasing_ratio = augment.numbers("erasing_ratio", {0.3, 3.3});
+  if (erasing_scale.size() != 2 || erasing_scale[0] <= 0 || erasing_scale[0] > erasing_scale[1] || erasing_scale[1] >= 1)
+    augment.fail("erasing_scale", "expected [min, max] area fractions with 0 < min <= max < 1");
+  if (erasing_ratio.size() != 2 || erasing_ratio[0] <= 0 || erasing_ratio[0] > erasing_ratio[1])
+    augment.fail("erasing_ratio", "expected [min, max] height/width ratios with 0 < min <= max");
+  d.augment.erasing_scale_min = static_cast<float>(erasing_scale[0]);
+  d.augment.erasing_scale_max = static_cast<float>(erasing_scale[1]);
+  d.augment.erasing_ratio_min = static_cast<float>(erasing_ratio[0]);
+  d.augment.erasing_ratio_max = static_cast<float>(erasing_ratio[1]);
+  const std::string erasing_value = augment.text("erasing_value", "zero");
+  if (erasing_value != "zero" && erasing_value != "random")
+    augment.fail("erasing_value", "expected zero (the mean, after normalization) or random (standard normal values)");
+  d.augment.erasing_random = erasing_value == "random";
   d.augment.noise_std = static_cast<float>(augment.number("noise_std", 0));
   if (d.augment.noise_std < 0) augment.fail("noise_std", "must be >= 0");
   if (!matrices && d.augment.noise_std > 0)
@@ -83,10 +114,10 @@ void read_data(ConfigReader data, TrainConfig& config) {
   // A flipped, cropped or brightened matrix is usually a different matrix:
   // asking for it on matrices is refused rather than silently ignored.
   if (matrices) {
-    const char* image_only[] = {"hflip", "crop_scale", "crop_aspect", "brightness", "contrast"};
+    const char* image_only[] = {"hflip", "crop_scale", "crop_aspect", "brightness", "contrast", "erasing"};
     const bool requested[] = {d.augment.hflip, scale[0] != 1 || scale[1] != 1, aspect[0] != 1 || aspect[1] != 1,
-                              d.augment.brightness != 0, d.augment.contrast != 0};
-    for (size_t i = 0; i < 5; ++i)
+                              d.augment.brightness != 0, d.augment.contrast != 0, d.augment.erasing != 0};
+    for (size_t i = 0; i < 6; ++i)
       if (requested[i])
         augment.fail(image_only[i], "is image augmentation, which matrices (data.layout: npy) do not get: flipping, "
                                     "cropping or brightening a matrix changes what its rows and columns mean; "
@@ -144,6 +175,9 @@ void read_train(ConfigReader train, TrainConfig& config) {
     train.fail("lr_scaling", "expected none or linear");
   config.label_smoothing = train.number("label_smoothing", 0.0);
   if (config.label_smoothing < 0 || config.label_smoothing >= 1) train.fail("label_smoothing", "must be in [0, 1)");
+  config.val_tta = train.text("val_tta", "none");
+  if (config.val_tta != "none" && config.val_tta != "flip")
+    train.fail("val_tta", "expected none or flip (validation on the averaged probabilities of each image and its mirror)");
   config.patience = train.integer("patience", 0);
   if (config.patience < 0) train.fail("patience", "must be >= 0 (0: no early stopping)");
   const int seed = train.integer("seed", 42);
@@ -268,6 +302,10 @@ std::string to_yaml(const TrainConfig& config) {
   data["idx_split"] = d.idx_split;
   data["val_root"] = config.val_root;
   data["val_idx_split"] = config.val_idx_split;
+  data["val_class_map"] = YAML::Node(YAML::NodeType::Map);
+  for (const auto& [from, to] : config.val_class_map) data["val_class_map"][from] = to;
+  data["class_names"] = YAML::Node(YAML::NodeType::Sequence);
+  for (const std::string& name : d.class_names) data["class_names"].push_back(name);
   data["resize"] = data::to_string(d.resize);
   if (d.mean_auto)
     data["mean"] = "auto";
@@ -289,6 +327,10 @@ std::string to_yaml(const TrainConfig& config) {
   augment["crop_aspect"] = std::vector<float>{d.augment.crop_aspect_min, d.augment.crop_aspect_max};
   augment["brightness"] = d.augment.brightness;
   augment["contrast"] = d.augment.contrast;
+  augment["erasing"] = d.augment.erasing;
+  augment["erasing_scale"] = std::vector<float>{d.augment.erasing_scale_min, d.augment.erasing_scale_max};
+  augment["erasing_ratio"] = std::vector<float>{d.augment.erasing_ratio_min, d.augment.erasing_ratio_max};
+  augment["erasing_value"] = d.augment.erasing_random ? "random" : "zero";
   augment["noise_std"] = d.augment.noise_std;
   YAML::Node train = root["train"];
   train["epochs"] = config.epochs;
@@ -310,6 +352,7 @@ std::string to_yaml(const TrainConfig& config) {
   train["final_div_factor"] = config.schedule.final_div_factor;
   train["lr_scaling"] = config.lr_scaling;
   train["label_smoothing"] = config.label_smoothing;
+  train["val_tta"] = config.val_tta;
   train["patience"] = config.patience;
   train["seed"] = config.seed;
   train["threads"] = config.threads;

@@ -2,6 +2,7 @@
 // TrainConfig: the whole training job as read from a YAML config, checked
 // before anything trains. Sections: data, model, train, checkpoint.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 #include <yaml-cpp/yaml.h>
@@ -39,6 +40,9 @@ struct TrainConfig {
   data::DataConfig data;
   std::string val_root;  // optional separate labeled validation folder
   std::string val_idx_split = "test";  // when val_root is an IDX folder
+  // data.val_class_map: val_root's class names -> the training classes'
+  // (when the folders are spelled differently: {cats: cat}).
+  std::map<std::string, std::string> val_class_map = {};
   YAML::Node model;      // the model section's input and layers (model_from_yaml builds it)
   std::string init_from;      // model.init_from: a checkpoint whose matching tensors start the model
   bool replace_head = false;  // model.replace_head: a fresh logits layer sized to the data's classes
@@ -48,6 +52,7 @@ struct TrainConfig {
   ScheduleConfig schedule;
   std::string lr_scaling = "none";  // none | linear (lr x world size)
   double label_smoothing = 0.0;
+  std::string val_tta = "none";  // train.val_tta: none | flip (validation on flip-averaged probabilities)
   int patience = 0;  // early stopping after this many epochs without improvement; 0 = off
   uint64_t seed = 42;
   int threads = 0;   // 0 = the machine's cores / the workers on it (host_threads_per_worker)

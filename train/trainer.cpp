@@ -20,6 +20,7 @@
 #include "train/cam_strip.h"
 #include "train/checkpoint.h"
 #include "train/ema.h"
+#include "train/evaluate.h"
 #include "train/fine_tune.h"
 #include "train/launcher.h"
 #include "train/mix.h"
@@ -62,13 +63,18 @@ struct DataSetup {
 DataSetup prepare_data(const TrainConfig& config, const data::DataConfig& d, bool verbose) {
   DataSetup s;
   s.train_set = data::scan_dataset(d);
+  const std::vector<std::string> folder_names = s.train_set.class_names;
+  data::rename_classes(s.train_set, d.class_names, config.file + ": data.class_names");
   if (!config.val_root.empty()) {
     data::DataConfig v = d;
     v.root = config.val_root;
     v.idx_split = config.val_idx_split;
     s.val_set = data::scan_dataset(v);
-    GAZE_CHECK(s.val_set.class_names == s.train_set.class_names, "data.val_root '", config.val_root,
-               "' has different classes from data.root '", d.root, "'");
+    // Validation classes take the training labels: by name (the training
+    // folder's or data.class_names'), through data.val_class_map, or by index for IDX.
+    const data::ClassMatch match{config.val_class_map, folder_names, "data.val_class_map", false,
+                                 "data.val_root '" + config.val_root + "'", "data.root '" + d.root + "'"};
+    data::relabel(s.val_set, data::match_classes(s.val_set, s.train_set.class_names, match), s.train_set.class_names);
     s.separate_val = true;
     for (size_t i = 0; i < s.train_set.samples.size(); ++i) s.train_indices.push_back(i);
     for (size_t i = 0; i < s.val_set.samples.size(); ++i) s.val_indices.push_back(i);
@@ -117,11 +123,20 @@ Tensor labels_of(const data::Batch& batch, Device device) {
   return Tensor::from_vector({batch.n}, std::vector<float>(batch.labels.begin(), batch.labels.end()), device);
 }
 
-Totals validate(Model& model, data::Loader& loader, Device device, Communicator& comm) {
+Totals validate(Model& model, data::Loader& loader, Device device, Communicator& comm, Tta tta) {
   NoGradGuard no_grad;
   Totals t;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
+    if (tta != Tta::none) {  // train.val_tta: loss and accuracy of the averaged probabilities (evaluate.h)
+      const ProbabilityScore score = score_probabilities(
+          predict_probabilities(model, batch->images, batch->n, batch->channels, batch->height, batch->width, device, tta),
+          batch->labels);
+      t.loss_sum += score.loss_sum;
+      t.correct += score.correct;
+      t.seen += batch->n;
+      continue;
+    }
     model.forward(images_of(*batch, device), false);
     const Tensor logits = model.activation(model.logits_name());
     const Tensor labels = labels_of(*batch, device);
@@ -386,7 +401,7 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
       ema->average_buffers(comm);
       ema->swap();
     }
-    const Totals val = validate(model, val_loader, device, comm);
+    const Totals val = validate(model, val_loader, device, comm, parse_tta(config.val_tta));
     double train_sums[4] = {totals.loss_sum, totals.correct, totals.seen,
                             static_cast<double>(train_loader.undecodable_files().size())};
     comm.all_reduce_sum(train_sums, 4);
