@@ -11,8 +11,8 @@ data=/usr/share/datasets/fashion-mnist
 out=runs/fashion
 build/bin/train --config configs/fashion.yaml --out "$out" "$@"
 echo
-echo "== evaluate on the Fashion-MNIST test set =="
-build/bin/evaluate --checkpoint "$out/best.safetensors" --data "$data" --split test
+echo "== evaluate on the Fashion-MNIST test set (each image and its mirror, probabilities averaged) =="
+build/bin/evaluate --checkpoint "$out/best.safetensors" --data "$data" --split test --tta flip
 
 if [[ -x build/bin/cam-infer ]]; then
   echo
