@@ -70,19 +70,25 @@ std::string run_summary_text(const RunSummary& s) {
        << "\n";
   const bool split = s.val_root.empty();
   const bool idx = !s.val_files.empty() && s.val_files.front().find('#') != std::string::npos;
+  const std::string labeled = split ? s.data_root : s.val_root;
   text << "Next: measure the best model on labeled images"
        << (!split ? ""
            : idx  ? " (for an IDX folder evaluate reads its test split)"
                   : " (data.root also holds the training images; val_files.txt lists the held-out ones)")
        << ", and see where it looks on some validation images:\n"
        << "  build/bin/evaluate --checkpoint " << (out / "best.safetensors").string() << " --data "
-       << (split ? s.data_root : s.val_root) << "\n"
-       << "  build/bin/cam-infer --checkpoint " << (out / "best.safetensors").string() << " --report --out "
-       << (out / "cam").string();
-  // IDX records ("file#record") are not files cam-infer can open.
+       << labeled << "\n";
+  // IDX records ("file#record") are not files cam-infer can open: export a few test images as PNGs first.
   std::vector<std::string> images_to_explain;
   for (const std::string& file : s.val_files)
     if (file.find('#') == std::string::npos && images_to_explain.size() < 4) images_to_explain.push_back(file);
+  if (idx) {
+    const std::string folder = (out / "test-images").string();
+    text << "  build/bin/gaze-export-idx --data " << labeled << " --split test --count 8 --out " << folder << "\n";
+    images_to_explain = {folder};
+  }
+  text << "  build/bin/cam-infer --checkpoint " << (out / "best.safetensors").string() << " --report --out "
+       << (out / "cam").string();
   if (images_to_explain.empty()) text << " IMAGES...";
   for (const std::string& file : images_to_explain) text << " " << file;
   text << "\n";

@@ -470,9 +470,15 @@ TEST_CASE("the closing summary names the files and the next commands", "[train][
   s.val_root = "/data/val";
   s.val_files = {"/data/train-images#3"};  // IDX records are not files cam-infer opens
   const std::string separate = run_summary_text(s);
-  CHECK_THAT(separate, Catch::Contains("--data /data/val\n") && Catch::Contains("IMAGES..."));
+  CHECK_THAT(separate, Catch::Contains("--data /data/val\n") &&
+                           Catch::Contains("gaze-export-idx --data /data/val --split test --count 8 --out "
+                                           "runs/x/test-images\n") &&
+                           Catch::Contains("--report --out runs/x/cam runs/x/test-images\n"));
   s.val_root = "";
-  CHECK_THAT(run_summary_text(s), Catch::Contains("IDX") && Catch::Contains("test split"));
+  CHECK_THAT(run_summary_text(s), Catch::Contains("IDX") && Catch::Contains("test split") &&
+                                      Catch::Contains("gaze-export-idx --data /data/catdog --split test"));
+  s.val_files = {};  // nothing to show: the user names the images
+  CHECK_THAT(run_summary_text(s), Catch::Contains("--out runs/x/cam IMAGES...\n"));
 }
 
 TEST_CASE("report.html shows the CAM strip; its maps and predictions are the validated model's", "[train][report][cam]") {
