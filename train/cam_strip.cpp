@@ -1,5 +1,7 @@
 #include "train/cam_strip.h"
 
+#include "train/report.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,17 +25,6 @@ std::string cell_file(int epoch, int image) {
   return "epoch" + std::to_string(epoch) + "_" + std::to_string(image) + ".png";
 }
 
-std::string escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '\'') out += "&#39;";
-    else out += c;
-  }
-  return out;
-}
 
 // Nearest-neighbour enlargement by a whole factor (small inputs stay sharp).
 data::Image enlarge(const data::Image& image, int factor) {
@@ -182,14 +173,14 @@ std::string CamStrip::html(int epoch, int best_epoch, int epochs, const std::vec
     while (in >> c >> p) predicted[col].emplace_back(c, p);
   }
   for (size_t i = 0; i < labels_.size(); ++i) {
-    html << "<tr><td style='text-align:left'>" << escape(class_name(labels_[i])) << "<br><small>"
-         << escape(names_[i]) << "</small></td>";
+    html << "<tr><td style='text-align:left'>" << html_escape(class_name(labels_[i])) << "<br><small>"
+         << html_escape(names_[i]) << "</small></td>";
     for (size_t col = 0; col < shown.size(); ++col) {
       html << "<td><img src='cam-strip/" << cell_file(shown[col], static_cast<int>(i)) << "' alt='CAM'>";
       if (i < predicted[col].size()) {
         char text[40];
         std::snprintf(text, sizeof text, " %.0f%%", 100 * predicted[col][i].second);
-        html << "<br><small>" << escape(class_name(predicted[col][i].first)) << text << "</small>";
+        html << "<br><small>" << html_escape(class_name(predicted[col][i].first)) << text << "</small>";
       }
       html << "</td>";
     }
