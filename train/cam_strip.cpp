@@ -1,7 +1,5 @@
 #include "train/cam_strip.h"
 
-#include "train/report.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -12,6 +10,7 @@
 #include <sstream>
 
 #include "cam/cam.h"
+#include "cam/report.h"
 #include "core/autograd.h"
 #include "core/error.h"
 
@@ -173,14 +172,14 @@ std::string CamStrip::html(int epoch, int best_epoch, int epochs, const std::vec
     while (in >> c >> p) predicted[col].emplace_back(c, p);
   }
   for (size_t i = 0; i < labels_.size(); ++i) {
-    html << "<tr><td style='text-align:left'>" << html_escape(class_name(labels_[i])) << "<br><small>"
-         << html_escape(names_[i]) << "</small></td>";
+    html << "<tr><td style='text-align:left'>" << cam::html_escape(class_name(labels_[i])) << "<br><small>"
+         << cam::html_escape(names_[i]) << "</small></td>";
     for (size_t col = 0; col < shown.size(); ++col) {
       html << "<td><img src='cam-strip/" << cell_file(shown[col], static_cast<int>(i)) << "' alt='CAM'>";
       if (i < predicted[col].size()) {
         char text[40];
         std::snprintf(text, sizeof text, " %.0f%%", 100 * predicted[col][i].second);
-        html << "<br><small>" << html_escape(class_name(predicted[col][i].first)) << text << "</small>";
+        html << "<br><small>" << cam::html_escape(class_name(predicted[col][i].first)) << text << "</small>";
       }
       html << "</td>";
     }

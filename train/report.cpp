@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "cam/report.h"
 #include "core/safetensors.h"
 
 namespace gaze::train {
@@ -20,19 +21,6 @@ void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>&
     out << line;
   }
   write_file_atomically(path, out.str());
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else if (c == '\'') out += "&#39;";
-    else if (c == '"') out += "&quot;";
-    else out += c;
-  }
-  return out;
 }
 
 namespace {
@@ -59,7 +47,7 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
   std::ostringstream svg;
   svg << "<svg xmlns='http://www.w3.org/2000/svg' width='" << width << "' height='" << height
       << "' font-family='sans-serif' font-size='11'>\n<text x='" << width / 2 << "' y='18' text-anchor='middle' "
-      << "font-size='14'>" << html_escape(title) << "</text>\n";
+      << "font-size='14'>" << cam::html_escape(title) << "</text>\n";
   for (int i = 0; i <= 4; ++i) {
     const double v = low + (high - low) * i / 4.0, y = y_of(v);
     svg << "<line x1='" << left << "' x2='" << width - right << "' y1='" << y << "' y2='" << y
@@ -81,7 +69,7 @@ std::string svg_chart(const std::string& title, const std::vector<Series>& serie
       svg << "<circle r='2.5' fill='" << s.color << "' cx='" << x_of(static_cast<int>(i) + 1) << "' cy='"
           << y_of(s.values[i]) << "'/>\n";
     svg << "<text x='" << left + 10 + 110 * legend << "' y='" << top + 12 << "' fill='" << s.color << "'>"
-        << html_escape(s.name) << "</text>\n";
+        << cam::html_escape(s.name) << "</text>\n";
     ++legend;
   }
   svg << "</svg>\n";
@@ -102,10 +90,10 @@ void write_report_html(const std::string& path, const std::string& title, const 
   }
   const int epochs = static_cast<int>(history.size());
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" << html_escape(title)
+  html << "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>" << cam::html_escape(title)
        << "</title>\n<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
           "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}</style></head><body>\n<h1>"
-       << html_escape(title) << "</h1>\n<p>" << html_escape(summary) << "</p>\n"
+       << cam::html_escape(title) << "</h1>\n<p>" << cam::html_escape(summary) << "</p>\n"
        << svg_chart("loss", {train_loss, val_loss}, epochs) << svg_chart("accuracy", {train_acc, val_acc}, epochs)
        << "<table><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>val loss</th>"
           "<th>val acc</th><th>images/s</th><th>seconds</th></tr>\n";

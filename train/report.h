@@ -16,9 +16,6 @@ struct EpochMetrics {
   int64_t replaced_train_images = 0, excluded_val_images = 0;
 };
 
-// Text for HTML element content and quoted attributes (< > & ' ").
-std::string html_escape(const std::string& text);
-
 void write_metrics_csv(const std::string& path, const std::vector<EpochMetrics>& history);
 // `extra_html` (optional) goes after the table, as it is (the CAM strip).
 void write_report_html(const std::string& path, const std::string& title,
