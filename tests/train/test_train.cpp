@@ -72,6 +72,18 @@ std::string read_bytes(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
+// A resumed run's metrics equal the uninterrupted run's, epoch by epoch, exactly.
+void require_same_history(const TrainResult& resumed, const TrainResult& straight) {
+  REQUIRE(resumed.history.size() == straight.history.size());
+  for (size_t e = 0; e < straight.history.size(); ++e) {
+    INFO("epoch " << e + 1);
+    REQUIRE(resumed.history[e].train_loss == straight.history[e].train_loss);
+    REQUIRE(resumed.history[e].train_acc == straight.history[e].train_acc);
+    REQUIRE(resumed.history[e].val_loss == straight.history[e].val_loss);
+    REQUIRE(resumed.history[e].val_acc == straight.history[e].val_acc);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("config errors name the file, line and key before training", "[train][config]") {
@@ -203,14 +215,7 @@ TEST_CASE("a resumed run reproduces an uninterrupted one exactly", "[train][resu
   REQUIRE(part.interrupted);
   const TrainResult resumed = train_tiny(out, {"train.epochs=3"}, (out / "last.safetensors").string());
   REQUIRE_FALSE(resumed.interrupted);
-  REQUIRE(resumed.history.size() == straight.history.size());
-  for (size_t e = 0; e < straight.history.size(); ++e) {
-    INFO("epoch " << e + 1);
-    REQUIRE(resumed.history[e].train_loss == straight.history[e].train_loss);
-    REQUIRE(resumed.history[e].train_acc == straight.history[e].train_acc);
-    REQUIRE(resumed.history[e].val_loss == straight.history[e].val_loss);
-    REQUIRE(resumed.history[e].val_acc == straight.history[e].val_acc);
-  }
+  require_same_history(resumed, straight);
   const auto a = load_model_file((fs::path(straight.out_dir) / "last.safetensors").string());
   const auto b = load_model_file((out / "last.safetensors").string());
   for (size_t i = 0; i < a.model.named_state().size(); ++i)
@@ -367,14 +372,7 @@ TEST_CASE("a resumed run with EMA, mixup and CutMix reproduces an uninterrupted 
   const fs::path out = fresh_dir("mix_interrupted");
   REQUIRE(train_tiny(out, overrides, "", 11).interrupted);
   const TrainResult resumed = train_tiny(out, overrides, (out / "last.safetensors").string());
-  REQUIRE(resumed.history.size() == straight.history.size());
-  for (size_t e = 0; e < straight.history.size(); ++e) {
-    INFO("epoch " << e + 1);
-    REQUIRE(resumed.history[e].train_loss == straight.history[e].train_loss);
-    REQUIRE(resumed.history[e].train_acc == straight.history[e].train_acc);
-    REQUIRE(resumed.history[e].val_loss == straight.history[e].val_loss);
-    REQUIRE(resumed.history[e].val_acc == straight.history[e].val_acc);
-  }
+  require_same_history(resumed, straight);
   const auto a = load_model_file((fs::path(straight.out_dir) / "last.safetensors").string());
   const auto b = load_model_file((out / "last.safetensors").string());
   REQUIRE(a.extra.size() == b.extra.size());
