@@ -15,7 +15,8 @@ InferenceCheckpoint load_inference_checkpoint(const std::string& path, const Mod
   CheckpointMetadata meta = read_checkpoint_metadata(loaded.info, loaded.model, path);
   const InputSpec& in = meta.input;
   data::DataConfig preprocessing =
-      data::inference_config(in.channels, in.height, in.width, in.mean, in.stddev, in.resize, "'" + path + "'");
+      data::inference_config(in.channels, in.height, in.width, in.mean, in.stddev, in.resize, "'" + path + "'",
+                             in.val_crop);
   return {std::move(loaded.model), std::move(meta.classes), preprocessing, path};
 }
 

@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -67,26 +69,37 @@ std::string hex(std::uint64_t value, int digits) {
   return out.str();
 }
 
-// "<folder name>-<hash of its absolute path>-": all caches of one dataset
-// folder share it, which is how stale ones are found.
-std::string cache_prefix(const Dataset& dataset) {
+// "<folder name>-<hash of its absolute path>-", then "crop<permille>-" for an
+// evaluation centre crop (data.val_crop < 1): all caches of one dataset
+// folder and crop share it, which is how stale ones are found, while the
+// training cache (whole window) and a validation cache (central part) of the
+// same folder live side by side.
+std::string cache_prefix(const Dataset& dataset, const DataConfig& config) {
   const fs::path root = fs::absolute(dataset.root).lexically_normal();
   std::string name = (root.has_filename() ? root : root.parent_path()).filename().string();
   for (char& ch : name)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   Fnv1a hash;
   hash.add_string(root.string());
-  return name + "-" + hex(hash.value(), 16).substr(0, 8) + "-";
+  std::string prefix = name + "-" + hex(hash.value(), 16).substr(0, 8) + "-";
+  if (config.val_crop != 1.0f)
+    prefix += "crop" + std::to_string(static_cast<int>(std::lround(config.val_crop * 1000))) + "-";
+  return prefix;
 }
 
+// Removes this dataset's and crop's other caches: names that are exactly the
+// prefix, 16 hex digits and ".u8cache".
 void remove_stale_caches(const Dataset& dataset, const DataConfig& config,
                          const std::string& keep) {
-  const std::string prefix = cache_prefix(dataset);
+  const std::string prefix = cache_prefix(dataset, config);
+  const std::string suffix = ".u8cache";
   std::error_code ec;
   for (fs::directory_iterator it(config.cache_dir, ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.starts_with(prefix) && name.ends_with(".u8cache") && it->path().string() != keep)
+    if (!name.starts_with(prefix) || !name.ends_with(suffix) || it->path().string() == keep) continue;
+    const std::string key = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    if (key.size() == 16 && std::all_of(key.begin(), key.end(), [](char ch) { return std::isxdigit(static_cast<unsigned char>(ch)) != 0; }))
       fs::remove(it->path(), ec);
   }
 }
@@ -161,6 +174,7 @@ std::uint64_t DecodedCache::key(const Dataset& dataset, const DataConfig& config
   hash.add_value(config.height);
   hash.add_value(config.width);
   hash.add_value(static_cast<int>(config.resize));
+  if (config.val_crop != 1.0f) hash.add_value(config.val_crop);  // keys of whole-window caches stay as they were
   hash.add_value(dataset.samples.size());
   for (const Sample& sample : dataset.samples) {
     hash.add_string(sample.path);
@@ -172,7 +186,7 @@ std::uint64_t DecodedCache::key(const Dataset& dataset, const DataConfig& config
 
 std::string DecodedCache::path_for(const Dataset& dataset, const DataConfig& config) {
   return (fs::path(config.cache_dir) /
-          (cache_prefix(dataset) + hex(key(dataset, config), 16) + ".u8cache"))
+          (cache_prefix(dataset, config) + hex(key(dataset, config), 16) + ".u8cache"))
       .string();
 }
 

@@ -51,6 +51,10 @@ void validate(const DataConfig& config) {
     GAZE_CHECK(config.stddev[c] > 0.0f, "data.stddev[", c, "] is ", config.stddev[c], "; expected > 0");
   GAZE_CHECK(config.val_split >= 0.0f && config.val_split < 1.0f, "data.val_split is ",
              config.val_split, "; expected a fraction in [0, 1)");
+  GAZE_CHECK(std::isfinite(config.val_crop) && config.val_crop > 0.0f && config.val_crop <= 1.0f,
+             "data.val_crop is ", config.val_crop, "; expected a fraction in (0, 1]");
+  GAZE_CHECK(config.layout != Layout::npy || config.val_crop == 1.0f, "data.val_crop is ", config.val_crop,
+             "; matrices (layout npy) are never resized or cropped, so it must be 1");
   GAZE_CHECK(config.max_pixels > 0, "data.max_pixels is ", config.max_pixels, "; expected > 0");
   GAZE_CHECK(config.num_workers >= 1, "data.num_workers is ", config.num_workers,
              "; expected >= 1");
@@ -74,7 +78,8 @@ void validate(const DataConfig& config) {
 }
 
 DataConfig inference_config(int channels, int height, int width, const std::vector<float>& mean,
-                            const std::vector<float>& stddev, const std::string& resize, const std::string& source) {
+                            const std::vector<float>& stddev, const std::string& resize, const std::string& source,
+                            float val_crop) {
   try {
     const bool matrix = resize == "none";
     GAZE_CHECK(matrix ? channels >= 1 && channels <= 3 : channels == 1 || channels == 3,
@@ -94,6 +99,7 @@ DataConfig inference_config(int channels, int height, int width, const std::vect
       config.mean[c] = mean[c];
       config.stddev[c] = stddev[c];
     }
+    config.val_crop = val_crop;
     config.augment = AugmentConfig{false, 1, 1, 1, 1, 0, 0};
     config.cache_dir.clear();
     config.drop_last = false;

@@ -54,6 +54,15 @@ struct DataConfig {
   int height = 64;
   int width = 64;
   ResizePolicy resize = ResizePolicy::stretch;
+  // Validation and inference keep the central val_crop fraction (of each
+  // side) of the resize policy's window, resized to the model size; training
+  // augmentation always starts from the whole window, and a training Loader
+  // ignores this field. 0.875 is torchvision's ImageNet evaluation (resize
+  // the shorter side to 256, centre crop 224): random-resized-crop training
+  // shows objects larger than the whole window does, and a tighter
+  // evaluation crop closes that gap (Touvron et al. 2019, "Fixing the
+  // train-test resolution discrepancy"). 1 (the default) keeps everything.
+  float val_crop = 1.0f;
   std::array<float, 3> mean{0.5f, 0.5f, 0.5f};  // per channel, on [0, 1] pixels
   std::array<float, 3> stddev{0.5f, 0.5f, 0.5f};
   // Matrices: mean / stddev are in the matrix's own units, and "auto" asks
@@ -84,9 +93,11 @@ void validate(const DataConfig& config);
 // The deterministic preprocessing of inference (no augmentation, no cache, no
 // dropped batch), from a checkpoint's input description: `mean` and `stddev`
 // have one value per channel, `resize` names a policy, or is "none" for a
-// matrix checkpoint (layout npy: no resize at all). Validated; a problem
-// is a gaze::Error prefixed with `source`.
+// matrix checkpoint (layout npy: no resize at all), `val_crop` is the central
+// fraction kept (DataConfig::val_crop). Validated; a problem is a gaze::Error
+// prefixed with `source`.
 DataConfig inference_config(int channels, int height, int width, const std::vector<float>& mean,
-                            const std::vector<float>& stddev, const std::string& resize, const std::string& source);
+                            const std::vector<float>& stddev, const std::string& resize, const std::string& source,
+                            float val_crop = 1.0f);
 
 }  // namespace gaze::data

@@ -22,6 +22,7 @@ Loader::Loader(const Dataset& dataset, std::vector<std::size_t> subset, const Da
       rank_(rank),
       world_size_(world_size),
       cache_(std::move(cache)) {
+  if (training_) config_.val_crop = 1.0f;  // augmentation starts from the whole policy window
   validate(config_);
   GAZE_CHECK(batch_size > 0, "batch size is ", batch_size, "; expected > 0");
   GAZE_CHECK(world_size > 0 && rank >= 0 && rank < world_size, "rank ", rank,
@@ -34,6 +35,9 @@ Loader::Loader(const Dataset& dataset, std::vector<std::size_t> subset, const Da
     GAZE_CHECK(cache_->size() == dataset_->samples.size(), "decoded cache '", cache_->path(),
                "' holds ", cache_->size(), " samples; the dataset has ",
                dataset_->samples.size());
+    GAZE_CHECK(config_.cache_dir.empty() || cache_->path() == DecodedCache::path_for(*dataset_, config_),
+               "decoded cache '", cache_->path(), "' was built with other preprocessing than this loader's (",
+               DecodedCache::path_for(*dataset_, config_), "); a validation loader with data.val_crop < 1 needs its own");
   } else if (!config_.cache_dir.empty() && !dataset_->idx && !dataset_->matrices) {
     cache_ = DecodedCache::open_or_build(*dataset_, config_, config_.num_workers);
   }

@@ -45,6 +45,9 @@ class Loader {
   // subset's and only the deterministic path runs. When `cache` is null and
   // config.cache_dir is set, the loader opens (or builds) the cache itself;
   // IDX and matrix (npy) datasets are already in memory and are never cached.
+  // A given `cache` must hold this loader's base images (same resize and,
+  // when not training, the same val_crop); a training loader uses the whole
+  // policy window whatever config.val_crop says.
   Loader(const Dataset& dataset, std::vector<std::size_t> subset, const DataConfig& config,
          bool training, int batch_size, int rank = 0, int world_size = 1,
          std::shared_ptr<const DecodedCache> cache = nullptr);

@@ -3,8 +3,8 @@
 namespace gaze::data {
 
 Image make_base_image(const Image& source, const DataConfig& config) {
-  const CropRect crop =
-      policy_crop(source.width, source.height, config.width, config.height, config.resize);
+  const CropRect crop = central_part(
+      policy_crop(source.width, source.height, config.width, config.height, config.resize), config.val_crop);
   return resize_crop(source, crop, config.width, config.height);
 }
 
@@ -24,8 +24,9 @@ InferenceImage load_image_for_inference(const std::string& path, const DataConfi
   result.original = decode_image_file(path, config.channels, config.max_pixels);
   result.original_width = result.original.width;
   result.original_height = result.original.height;
-  result.crop = policy_crop(result.original.width, result.original.height, config.width,
-                            config.height, config.resize);
+  result.crop = central_part(policy_crop(result.original.width, result.original.height, config.width,
+                                         config.height, config.resize),
+                             config.val_crop);
   const Image base = resize_crop(result.original, result.crop, config.width, config.height);
   result.channels = config.channels;
   result.height = config.height;

@@ -1,9 +1,10 @@
 #pragma once
 // The deterministic path from a decoded image to model input, shared by
 // training, validation and inference so that all three see identical pixels:
-//   source --policy crop + resize--> base image (model size, uint8)
+//   source --policy crop (central val_crop part) + resize--> base image (model size, uint8)
 //          --normalize--> float CHW, (pixel / 255 - mean) / stddev.
-// The base image is what the decoded cache stores; augmentation starts from it.
+// The base image is what the decoded cache stores; augmentation starts from it
+// (a training Loader sets val_crop to 1, so augmentation sees the whole window).
 #include <string>
 #include <vector>
 

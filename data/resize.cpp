@@ -64,6 +64,15 @@ CropRect policy_crop(int src_w, int src_h, int out_w, int out_h, ResizePolicy po
           static_cast<float>(w), static_cast<float>(h)};
 }
 
+CropRect central_part(const CropRect& crop, float fraction) {
+  GAZE_CHECK(fraction > 0.0f && fraction <= 1.0f, "central crop fraction ", fraction, "; expected (0, 1]");
+  if (fraction == 1.0f) return crop;
+  const double w = static_cast<double>(crop.width) * fraction;
+  const double h = static_cast<double>(crop.height) * fraction;
+  return {static_cast<float>(crop.x + (crop.width - w) / 2), static_cast<float>(crop.y + (crop.height - h) / 2),
+          static_cast<float>(w), static_cast<float>(h)};
+}
+
 Image resize_crop(const Image& src, const CropRect& crop, int out_w, int out_h) {
   GAZE_CHECK(src.width > 0 && src.height > 0 && out_w > 0 && out_h > 0 && crop.width > 0 &&
                  crop.height > 0,

@@ -18,6 +18,10 @@ struct CropRect {
 // for shorter-side-center-crop, the centred window with the output's aspect.
 CropRect policy_crop(int src_w, int src_h, int out_w, int out_h, ResizePolicy policy);
 
+// The centred part of `crop` whose sides are `fraction` (in (0, 1]) of its
+// sides: the evaluation centre crop (DataConfig::val_crop).
+CropRect central_part(const CropRect& crop, float fraction);
+
 // Resamples `crop` of `src` to out_w x out_h (same channel count).
 Image resize_crop(const Image& src, const CropRect& crop, int out_w, int out_h);
 

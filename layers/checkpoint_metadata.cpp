@@ -70,6 +70,13 @@ CheckpointMetadata read_checkpoint_metadata(const nlohmann::json& info, const Mo
   const nlohmann::json& resize = required(input, "resize", where + ": input");
   GAZE_CHECK(resize.is_string(), where, ": input.resize must be the name of a resize policy, got ", json_text(resize));
   spec.resize = resize.get<std::string>();
+  if (input.contains("val_crop")) {
+    const nlohmann::json& crop = input.at("val_crop");
+    GAZE_CHECK(crop.is_number() && std::isfinite(crop.get<double>()) && crop.get<double>() > 0 &&
+                   crop.get<double>() <= 1,
+               where, ": input.val_crop must be a fraction in (0, 1], got ", json_text(crop));
+    spec.val_crop = crop.get<float>();
+  }
 
   const Shape expected{spec.channels, spec.height, spec.width};
   GAZE_CHECK(model.input_shape() == expected, where, ": the model takes input ", to_string(model.input_shape()),

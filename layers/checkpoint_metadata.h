@@ -19,6 +19,7 @@ struct InputSpec {
   int channels = 0, height = 0, width = 0;
   std::vector<float> mean, stddev;  // one per channel, on [0, 1] pixels
   std::string resize;
+  float val_crop = 1.0f;  // central fraction kept at inference (absent in older checkpoints: 1)
 };
 
 struct CheckpointMetadata {

@@ -19,7 +19,8 @@ nlohmann::json checkpoint_info(const std::vector<std::string>& classes, const da
             {"mean", mean},
             {"std", stddev},
             // Matrices are never resized; "none" tells every reader this is a matrix model.
-            {"resize", d.layout == data::Layout::npy ? "none" : data::to_string(d.resize)}}},
+            {"resize", d.layout == data::Layout::npy ? "none" : data::to_string(d.resize)},
+            {"val_crop", d.val_crop}}},
           {"epoch", epoch},
           {"val_acc", val_acc}};
 }
@@ -92,7 +93,8 @@ void check_resume_position(const ResumeState& s, int epochs, size_t batches_per_
 
 data::DataConfig preprocessing_config(const CheckpointMetadata& meta, const std::string& source) {
   const InputSpec& in = meta.input;
-  return data::inference_config(in.channels, in.height, in.width, in.mean, in.stddev, in.resize, "'" + source + "'");
+  return data::inference_config(in.channels, in.height, in.width, in.mean, in.stddev, in.resize, "'" + source + "'",
+                                in.val_crop);
 }
 
 }  // namespace gaze::train

@@ -66,6 +66,9 @@ void read_data(ConfigReader data, TrainConfig& config) {
     d.stddev[c] = static_cast<float>(stddev.empty() ? 0.5 : stddev[std::min(c, stddev.size() - 1)]);
     if (d.stddev[c] <= 0) data.fail("std", "every entry must be positive");
   }
+  d.val_crop = static_cast<float>(data.number("val_crop", 1.0));
+  if (!(d.val_crop > 0 && d.val_crop <= 1)) data.fail("val_crop", "must be a fraction in (0, 1]");
+  if (matrices && d.val_crop != 1) data.fail("val_crop", "matrices (layout npy) are never cropped; remove it or use 1");
   d.val_split = static_cast<float>(data.number("val_split", 0.2));
   if (d.val_split < 0 || d.val_split >= 1) data.fail("val_split", "must be in [0, 1)");
   d.cache_dir = data.text("cache_dir", ".cache/gaze");
@@ -307,6 +310,7 @@ std::string to_yaml(const TrainConfig& config) {
   data["class_names"] = YAML::Node(YAML::NodeType::Sequence);
   for (const std::string& name : d.class_names) data["class_names"].push_back(name);
   data["resize"] = data::to_string(d.resize);
+  data["val_crop"] = d.val_crop;
   if (d.mean_auto)
     data["mean"] = "auto";
   else

@@ -273,8 +273,11 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   data::Loader train_loader(data.train_set, data.train_indices, data_config, true, batch, comm.rank(), world);
   data::DataConfig val_config = data_config;
   val_config.drop_last = false;
+  // Validation shares the training cache (same folder, whole window) unless
+  // it crops the centre (data.val_crop < 1): then it opens its own.
+  const bool share_cache = !data.separate_val && data_config.val_crop == 1.0f;
   data::Loader val_loader(data.separate_val ? data.val_set : data.train_set, data.val_indices, val_config, false,
-                          batch, comm.rank(), world, data.separate_val ? nullptr : train_loader.cache());
+                          batch, comm.rank(), world, share_cache ? train_loader.cache() : nullptr);
   // The CAM strip of report.html: rank 0 only, on a few fixed validation images.
   std::optional<CamStrip> cam_strip;
   if (root && config.report_cams > 0) {

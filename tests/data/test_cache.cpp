@@ -146,3 +146,24 @@ TEST_CASE("a file that fails to decode is flagged in the cache and never deliver
     CHECK(delivered == dataset.samples.size() / 4 * 4);
   }
 }
+
+TEST_CASE("a validation cache with val_crop lives beside the training cache", "[data][cache]") {
+  CacheFixture f;
+  const Dataset dataset = scan_dataset(f.config);
+  DataConfig val_config = f.config;
+  val_config.val_crop = 0.875f;
+  Loader train(dataset, all_of(dataset), f.config, true, 5);
+  Loader val(dataset, all_of(dataset), val_config, false, 5);
+  REQUIRE(train.cache());
+  REQUIRE(val.cache());
+  CHECK(train.cache()->path() != val.cache()->path());
+  CHECK(f.cache_files() == 2);  // neither build removed the other as stale
+  CHECK(val.cache()->image(1).pixels ==
+        make_base_image(load_source_image(dataset, 1, val_config), val_config).pixels);
+  CHECK(val.cache()->image(1).pixels != train.cache()->image(1).pixels);
+  CHECK_FALSE(DecodedCache::open_or_build(dataset, f.config, 1)->was_built());
+  CHECK_FALSE(DecodedCache::open_or_build(dataset, val_config, 1)->was_built());
+  // The training cache holds whole windows: a cropping validation loader refuses it.
+  CHECK_THROWS_WITH(Loader(dataset, all_of(dataset), val_config, false, 5, 0, 1, train.cache()),
+                    Catch::Contains("other preprocessing"));
+}

@@ -175,3 +175,26 @@ TEST_CASE("loader arguments are checked", "[data][loader]") {
   CHECK_THROWS_WITH(Loader(f.dataset, f.all, f.config, true, 2, 3, 3), Catch::Contains("rank 3"));
   CHECK_THROWS_WITH(Loader(f.dataset, {999}, f.config, true, 2), Catch::Contains("out of range"));
 }
+
+TEST_CASE("val_crop crops evaluation batches; training augments the whole window", "[data][loader]") {
+  LoaderFixture f;
+  f.config.augment = AugmentConfig{false, 1, 1, 1, 1, 0, 0};  // no augmentation: training shows its base images
+  DataConfig cropped = f.config;
+  cropped.val_crop = 0.5f;
+  auto batch_of = [&](const DataConfig& config, bool training) {
+    Loader loader(f.dataset, {4}, config, training, 1);
+    loader.start_epoch(0);
+    auto batch = loader.next();
+    REQUIRE(batch);
+    return batch->images;
+  };
+  std::vector<float> expected(3 * 8 * 8);
+  normalize_into(make_base_image(load_source_image(f.dataset, 4, cropped), cropped), cropped, expected.data());
+  const std::vector<float> evaluation = batch_of(cropped, false);
+  CHECK(evaluation == expected);
+  CHECK(evaluation != batch_of(f.config, false));
+  // Augmentation's float path rounds differently from normalize_into's.
+  const std::vector<float> training = batch_of(cropped, true), whole = batch_of(f.config, false);
+  REQUIRE(training.size() == whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) REQUIRE(training[i] == Approx(whole[i]).margin(1e-5));
+}

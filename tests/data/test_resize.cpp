@@ -139,3 +139,47 @@ TEST_CASE("horizontal flip mirrors columns", "[data][resize]") {
   flip_horizontal(row);
   CHECK(row.pixels == std::vector<std::uint8_t>{3, 2, 1});
 }
+
+TEST_CASE("the evaluation centre crop keeps the central fraction of the policy window", "[data][resize]") {
+  // 200x100 into a square: the policy window is x in [50, 150), all rows.
+  const CropRect window = policy_crop(200, 100, 64, 64, ResizePolicy::shorter_side_center_crop);
+  const CropRect half = central_part(window, 0.5f);
+  CHECK(half.x == Approx(75.0f));
+  CHECK(half.y == Approx(25.0f));
+  CHECK(half.width == Approx(50.0f));
+  CHECK(half.height == Approx(50.0f));
+  const CropRect same = central_part(window, 1.0f);
+  CHECK(same.x == window.x);
+  CHECK(same.width == window.width);
+  // torchvision's evaluation: resize the shorter side to 256, centre crop 224.
+  const CropRect imagenet = central_part(policy_crop(320, 256, 224, 224, ResizePolicy::shorter_side_center_crop), 0.875f);
+  CHECK(imagenet.width == Approx(224.0f));
+  CHECK(imagenet.x == Approx(48.0f));
+  CHECK(imagenet.y == Approx(16.0f));
+  CHECK_THROWS(central_part(window, 0.0f));
+  CHECK_THROWS(central_part(window, 1.5f));
+}
+
+TEST_CASE("inference with val_crop sees the central part and maps it back to original pixels", "[data][resize]") {
+  TempDir dir;
+  // 40x20: a white 10x10 square in the middle of black (x in [15, 25), y in [5, 15)).
+  Image image(40, 20, 3);
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 40; ++x)
+      for (int c = 0; c < 3; ++c) image.at(x, y, c) = x >= 15 && x < 25 && y >= 5 && y < 15 ? 255 : 0;
+  write_png(dir / "square.png", image);
+  DataConfig config;
+  config.width = config.height = 10;
+  config.resize = ResizePolicy::shorter_side_center_crop;
+  config.val_crop = 0.5f;
+  const InferenceImage loaded = load_image_for_inference(dir / "square.png", config);
+  // The window is x in [10, 30); its central half is the white square.
+  CHECK(loaded.crop.x == Approx(15.0f));
+  CHECK(loaded.crop.y == Approx(5.0f));
+  CHECK(loaded.crop.width == Approx(10.0f));
+  CHECK(loaded.crop.height == Approx(10.0f));
+  for (const float v : loaded.pixels) REQUIRE(v == Approx(1.0f));
+  // The base image of the same config (validation's path) holds the same pixels.
+  const Image base = make_base_image(decode_image_file(dir / "square.png", 3, 1000), config);
+  CHECK(base.pixels == std::vector<std::uint8_t>(300, 255));
+}

@@ -116,9 +116,16 @@ TEST_CASE("checkpoint metadata that disagrees with the tensors is rejected by ev
   reject([](nlohmann::json& i) { i["input"]["height"] = 13; }, "the model takes input");
   reject([](nlohmann::json& i) { i["input"]["resize"] = 1; }, "resize policy");
   reject([](nlohmann::json& i) { i["input"].erase("resize"); }, "no 'resize'");
+  reject([](nlohmann::json& i) { i["input"]["val_crop"] = 0; }, "input.val_crop must be a fraction in (0, 1]");
+  reject([](nlohmann::json& i) { i["input"]["val_crop"] = 1.5; }, "input.val_crop");
+  reject([](nlohmann::json& i) { i["input"]["val_crop"] = "0.9"; }, "input.val_crop");
   const CheckpointMetadata meta = read_checkpoint_metadata(loaded.info, loaded.model, best.string());
   CHECK(meta.classes == std::vector<std::string>{"0", "1"});
   CHECK(meta.input.channels == 1);
+  CHECK(meta.input.val_crop == 1.0f);
+  nlohmann::json older = loaded.info;  // checkpoints from before data.val_crop keep the whole window
+  older["input"].erase("val_crop");
+  CHECK(read_checkpoint_metadata(older, loaded.model, best.string()).input.val_crop == 1.0f);
   const fs::path resize = with_metadata(best, "resize.safetensors", [](nlohmann::json& i) { i["input"]["resize"] = "zoom"; });
   CHECK_THROWS_WITH(evaluate_checkpoint(resize.string(), halves_task().string(), {"test"}),
                     Catch::Contains("resize.safetensors") && Catch::Contains("zoom"));

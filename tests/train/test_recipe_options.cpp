@@ -1,11 +1,18 @@
-// Config keys of the recipe options: random erasing (data.augment.erasing*)
-// and validation with test-time augmentation (train.val_tta).
+// Config keys of the recipe options: random erasing (data.augment.erasing*),
+// validation with test-time augmentation (train.val_tta) and the evaluation
+// centre crop (data.val_crop).
 #include <catch2/catch.hpp>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "core/core.h"
+#include "data/dataset.h"
+#include "layers/checkpoint_metadata.h"
+#include "layers/model_file.h"
+#include "tests/data/test_images.h"
 #include "tests/temp_dir.h"
 #include "tests/train/train_fixtures.h"
 #include "train/config.h"
@@ -136,4 +143,61 @@ TEST_CASE("train.val_tta: flip validates on the averaged probabilities, as evalu
   options.out_dir = (fs::path(root()) / "plain_run").string();
   const TrainResult plain = run_training(plain_config, options, comm);
   REQUIRE(plain.history.back().val_acc == 1.0);
+}
+
+TEST_CASE("data.val_crop crops validation, reaches the checkpoint and evaluate", "[train][config][val_crop]") {
+  const TrainConfig defaults = load_config(kTiny, {"data.root=" + root()});
+  REQUIRE(defaults.data.val_crop == 1.0f);
+  REQUIRE(to_yaml(defaults).find("val_crop: 1") != std::string::npos);
+  for (const char* bad : {"data.val_crop=0", "data.val_crop=1.5", "data.val_crop=-0.5"})
+    REQUIRE_THROWS_WITH(load_config(kTiny, {"data.root=" + root(), bad}),
+                        Catch::Contains("data.val_crop") && Catch::Contains("(0, 1]"));
+  REQUIRE_THROWS_WITH(load_config(kTiny, {"data.root=" + root(), "data.layout=npy", "data.val_crop=0.5"}),
+                      Catch::Contains("data.val_crop") && Catch::Contains("matrices"));
+
+  // A flat folder of 24x24 images, a decoded cache and a validation split.
+  const fs::path images = fs::path(root()) / "val_crop_images";
+  const fs::path caches = fs::path(root()) / "val_crop_caches";
+  fs::create_directories(images);
+  for (int i = 0; i < 40; ++i)
+    data::testing::write_png((images / (std::to_string(i % 2) + "." + std::to_string(i) + ".png")).string(),
+                             data::testing::pattern_image(24, 24, 1, i));
+  const TrainConfig config = load_config(kTiny, {"data.root=" + images.string(), "data.layout=flat",
+                                                 "data.resize=shorter-side-center-crop", "data.val_crop=0.5",
+                                                 "data.cache_dir=" + caches.string(), "train.epochs=2",
+                                                 "train.batch_per_device=8"});
+  REQUIRE(config.data.val_crop == 0.5f);
+  SingleProcess comm;
+  clear_stop_request();
+  TrainOptions options;
+  options.out_dir = (fs::path(root()) / "val_crop_run").string();
+  options.verbose = false;
+  const TrainResult result = run_training(config, options, comm);
+
+  // Training's cache (whole windows) and validation's (central halves) both stay.
+  int whole = 0, cropped = 0;
+  for (const auto& entry : fs::directory_iterator(caches)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.ends_with(".u8cache")) continue;
+    (name.find("-crop500-") != std::string::npos ? cropped : whole) += 1;
+  }
+  REQUIRE(whole == 1);
+  REQUIRE(cropped == 1);
+
+  // The checkpoint carries the crop, so evaluate sees validation's pixels:
+  // on a folder of exactly the validation images it reproduces the accuracy.
+  const std::string best = options.out_dir + "/best.safetensors";
+  const LoadedModel loaded = load_model_file(best);
+  REQUIRE(loaded.info["input"]["val_crop"] == 0.5);
+  REQUIRE(read_checkpoint_metadata(loaded.info, loaded.model, best).input.val_crop == 0.5f);
+  const fs::path val_only = fs::path(root()) / "val_crop_val_images";
+  fs::create_directories(val_only);
+  std::ifstream list(options.out_dir + "/val_files.txt");
+  int copied = 0;
+  for (std::string line; std::getline(list, line);)
+    if (!line.empty()) copied += fs::copy_file(line, val_only / fs::path(line).filename());
+  REQUIRE(copied == 10);
+  const Evaluation evaluation = evaluate_checkpoint(best, val_only.string());
+  REQUIRE(evaluation.n == 10);
+  REQUIRE(result.best_val_acc == Approx(evaluation.accuracy).margin(1e-12));
 }
