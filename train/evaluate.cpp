@@ -20,7 +20,8 @@ nlohmann::json Evaluation::to_json() const {
           {"confusion", confusion},
           {"classes", classes},
           {"undecodable", undecodable},
-          {"tta", tta_name(tta)}};
+          {"tta", tta_name(tta)},
+          {"val_crop", val_crop}};
 }
 
 Evaluation tally(const std::vector<std::string>& classes, const std::vector<int>& labels,
@@ -146,6 +147,7 @@ Evaluation evaluate_checkpoint(const std::string& checkpoint, const std::string&
   Evaluation evaluation = tally(classes, labels, predictions);
   evaluation.undecodable = loader.undecodable_files();
   evaluation.tta = options.tta;
+  evaluation.val_crop = config.val_crop;
   return evaluation;
 }
 

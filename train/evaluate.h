@@ -40,7 +40,8 @@ struct Evaluation {
   // of every count (never replaced by another image).
   std::vector<std::string> undecodable;
   Tta tta = Tta::none;  // how the predictions were made
-  // {"n","accuracy","per_class":{name:acc},"confusion","classes","undecodable","tta"}
+  double val_crop = 1;  // the checkpoint's evaluation centre crop (data.val_crop)
+  // {"n","accuracy","per_class":{name:acc},"confusion","classes","undecodable","tta","val_crop"}
   nlohmann::json to_json() const;
 };
 

@@ -40,8 +40,10 @@ int main(int argc, char** argv) {
       std::printf("%s\n", gaze::json_text(e.to_json()).c_str());
       return 0;
     }
-    std::printf("%lld images, accuracy %.2f%%%s\n", static_cast<long long>(e.n), 100 * e.accuracy,
+    std::printf("%lld images, accuracy %.2f%%%s", static_cast<long long>(e.n), 100 * e.accuracy,
                 e.tta == gaze::train::Tta::flip ? " (test-time augmentation: flip)" : "");
+    if (e.val_crop < 1) std::printf(" (centre %.1f%% of each side, the checkpoint's data.val_crop)", 100 * e.val_crop);
+    std::printf("\n");
     if (!e.undecodable.empty()) {
       std::printf("%zu undecodable image(s) left out of the count:\n", e.undecodable.size());
       for (const std::string& path : e.undecodable) std::printf("  %s\n", path.c_str());

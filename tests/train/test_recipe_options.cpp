@@ -199,5 +199,7 @@ TEST_CASE("data.val_crop crops validation, reaches the checkpoint and evaluate",
   REQUIRE(copied == 10);
   const Evaluation evaluation = evaluate_checkpoint(best, val_only.string());
   REQUIRE(evaluation.n == 10);
+  REQUIRE(evaluation.val_crop == 0.5);
+  REQUIRE(evaluation.to_json()["val_crop"] == 0.5);
   REQUIRE(result.best_val_acc == Approx(evaluation.accuracy).margin(1e-12));
 }
