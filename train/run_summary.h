@@ -24,6 +24,11 @@ struct RunSummary {
   int best_epoch = 0;
   double best_val_acc = 0;
   double wall_seconds = 0;   // the whole run_training call
+  // A resumed run: the epoch it resumed at (0 for a fresh run) and the
+  // training and validation seconds spent before (earlier epochs and the
+  // interrupted epoch's part), so the total covers the whole run.
+  int resumed_at_epoch = 0;
+  double seconds_before_resume = 0;
   std::string out_dir;
   std::string data_root;     // data.root
   std::string val_root;      // data.val_root ("" when the validation images are split from data.root)

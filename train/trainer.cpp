@@ -253,6 +253,8 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
 
   ResumeState state;
   state.world_size = world;
+  int resumed_at_epoch = 0;
+  double seconds_before_resume = 0;
   if (!options.resume.empty()) {
     LoadedModel loaded = load_model_file(options.resume);
     GAZE_CHECK(loaded.model.to_json() == model.to_json(), "'", options.resume,
@@ -263,6 +265,9 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     optimizer.load_state(loaded.extra, options.resume);
     if (ema) ema->load_state(loaded.extra, options.resume);
     state = resume_state_from_json(loaded.info.value("resume", nlohmann::json()), options.resume);
+    resumed_at_epoch = state.epoch + 1;
+    seconds_before_resume = state.seconds;  // the interrupted epoch's part
+    for (const EpochMetrics& m : state.history) seconds_before_resume += m.seconds;
     GAZE_CHECK(state.world_size == world, "'", options.resume, "' was written by a run with ", state.world_size,
                " data-parallel ranks; resume it with the same number (this run has ", world, ")");
     if (verbose)
@@ -492,6 +497,8 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     summary.best_epoch = state.best_epoch;
     summary.best_val_acc = state.best_val_acc;
     summary.wall_seconds = seconds_since(run_start);
+    summary.resumed_at_epoch = resumed_at_epoch;
+    summary.seconds_before_resume = seconds_before_resume;
     summary.out_dir = result.out_dir;
     summary.data_root = config.data.root;
     summary.val_root = config.val_root;

@@ -477,6 +477,10 @@ TEST_CASE("the closing summary names the files and the next commands", "[train][
                                       Catch::Contains("gaze-export-idx --data /data/catdog --split test"));
   s.val_files = {};  // nothing to show: the user names the images
   CHECK_THAT(run_summary_text(s), Catch::Contains("--out runs/x/cam IMAGES...\n"));
+  // Resumed at epoch 3 after 25 s of earlier epochs: the total is 25 + 95 s.
+  s.resumed_at_epoch = 3;
+  s.seconds_before_resume = 25;
+  CHECK_THAT(run_summary_text(s), Catch::Contains("in 2m00s (resumed at epoch 3: 1m35s in this run)"));
 }
 
 TEST_CASE("report.html shows the CAM strip; its maps and predictions are the validated model's", "[train][report][cam]") {
