@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace gaze::train {
 
 std::string format_duration(double seconds) {
-  const long total = static_cast<long>(seconds + 0.5);
+  // Clamped so that a NaN, negative or absurd figure (e.g. from a hostile
+  // resume state) prints instead of overflowing the conversion.
+  const double clamped = seconds >= 0 ? std::min(seconds, 1e12) : 0.0;
+  const long total = static_cast<long>(clamped + 0.5);
   char text[32];
   if (total >= 3600) {
     std::snprintf(text, sizeof text, "%ldh%02ldm", total / 3600, (total / 60) % 60);

@@ -58,9 +58,9 @@ std::string run_summary_text(const RunSummary& s) {
   std::ostringstream text;
   char line[400];
   std::string duration = format_duration(s.seconds_before_resume + s.wall_seconds);
-  if (s.resumed_at_epoch > 0)
-    duration += " (resumed at epoch " + std::to_string(s.resumed_at_epoch) + ": " + format_duration(s.wall_seconds) +
-                " in this run)";
+  if (s.resumed)
+    duration += " (resumed at epoch " + std::to_string(static_cast<long long>(s.epochs_before_resume) + 1) + ": " +
+                format_duration(s.wall_seconds) + " in this run)";
   std::snprintf(line, sizeof line, "Done: %zu epoch(s)%s in %s. Best validation accuracy %.2f%% at epoch %d%s; ",
                 s.history.size(), s.stopped_early ? " (stopped early)" : "", duration.c_str(), 100 * s.best_val_acc,
                 s.best_epoch, s.ema ? " (EMA weights)" : "");

@@ -24,10 +24,11 @@ struct RunSummary {
   int best_epoch = 0;
   double best_val_acc = 0;
   double wall_seconds = 0;   // the whole run_training call
-  // A resumed run: the epoch it resumed at (0 for a fresh run) and the
-  // training and validation seconds spent before (earlier epochs and the
-  // interrupted epoch's part), so the total covers the whole run.
-  int resumed_at_epoch = 0;
+  // A resumed run: the epochs finished before it resumed and the training
+  // and validation seconds spent before (earlier epochs and the interrupted
+  // epoch's part), so the total covers the whole run.
+  bool resumed = false;
+  int epochs_before_resume = 0;
   double seconds_before_resume = 0;
   std::string out_dir;
   std::string data_root;     // data.root

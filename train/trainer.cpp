@@ -253,7 +253,8 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
 
   ResumeState state;
   state.world_size = world;
-  int resumed_at_epoch = 0;
+  bool resumed = false;
+  int epochs_before_resume = 0;
   double seconds_before_resume = 0;
   if (!options.resume.empty()) {
     LoadedModel loaded = load_model_file(options.resume);
@@ -265,9 +266,6 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     optimizer.load_state(loaded.extra, options.resume);
     if (ema) ema->load_state(loaded.extra, options.resume);
     state = resume_state_from_json(loaded.info.value("resume", nlohmann::json()), options.resume);
-    resumed_at_epoch = state.epoch + 1;
-    seconds_before_resume = state.seconds;  // the interrupted epoch's part
-    for (const EpochMetrics& m : state.history) seconds_before_resume += m.seconds;
     GAZE_CHECK(state.world_size == world, "'", options.resume, "' was written by a run with ", state.world_size,
                " data-parallel ranks; resume it with the same number (this run has ", world, ")");
     if (verbose)
@@ -295,7 +293,13 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
   const size_t batches = train_loader.batches_per_epoch();
   GAZE_CHECK(batches > 0, "the training set (", data.train_indices.size(), " images) is smaller than one global batch of ",
              batch * world, "; lower train.batch_per_device or set data.drop_last: false");
-  if (!options.resume.empty()) check_resume_position(state, config.epochs, batches, options.resume);
+  if (!options.resume.empty()) {
+    check_resume_position(state, config.epochs, batches, options.resume);
+    resumed = true;
+    epochs_before_resume = state.epoch;
+    seconds_before_resume = state.seconds;  // the interrupted epoch's part
+    for (const EpochMetrics& m : state.history) seconds_before_resume += m.seconds;
+  }
   if (verbose)
     std::printf("model: %zu layers, %lld parameters; batch %d per device x %d rank(s) = %d global; %zu steps per "
                 "epoch on %s\n",
@@ -497,7 +501,8 @@ TrainResult run_training(const TrainConfig& config, const TrainOptions& options,
     summary.best_epoch = state.best_epoch;
     summary.best_val_acc = state.best_val_acc;
     summary.wall_seconds = seconds_since(run_start);
-    summary.resumed_at_epoch = resumed_at_epoch;
+    summary.resumed = resumed;
+    summary.epochs_before_resume = epochs_before_resume;
     summary.seconds_before_resume = seconds_before_resume;
     summary.out_dir = result.out_dir;
     summary.data_root = config.data.root;

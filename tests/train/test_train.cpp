@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -478,9 +479,14 @@ TEST_CASE("the closing summary names the files and the next commands", "[train][
   s.val_files = {};  // nothing to show: the user names the images
   CHECK_THAT(run_summary_text(s), Catch::Contains("--out runs/x/cam IMAGES...\n"));
   // Resumed at epoch 3 after 25 s of earlier epochs: the total is 25 + 95 s.
-  s.resumed_at_epoch = 3;
+  s.resumed = true;
+  s.epochs_before_resume = 2;
   s.seconds_before_resume = 25;
   CHECK_THAT(run_summary_text(s), Catch::Contains("in 2m00s (resumed at epoch 3: 1m35s in this run)"));
+  // A NaN or absurd time (a hostile resume state) prints instead of overflowing.
+  CHECK(format_duration(std::nan("")) == "0m00s");
+  CHECK(format_duration(-5) == "0m00s");
+  CHECK(format_duration(1e300) == format_duration(1e12));
 }
 
 TEST_CASE("report.html shows the CAM strip; its maps and predictions are the validated model's", "[train][report][cam]") {
